@@ -1,0 +1,41 @@
+"""The runtime contract between the operator and the worker pod.
+
+The operator renders a worker pod with these names; the worker reads them.
+Neither side imports the other, so the names live here, in the API package.
+Pure constants: no I/O.
+"""
+
+from typing import Final
+
+GROUP: Final = "alchemiser.io"
+VERSION: Final = "v1alpha1"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+STRATEGY_KIND: Final = "TradingStrategy"
+STRATEGY_PLURAL: Final = "tradingstrategies"
+HALT_KIND: Final = "TradingHalt"
+HALT_PLURAL: Final = "tradinghalts"
+
+# Where the credentials Secret is mounted read-only in the worker container.
+# Files named APCA_API_KEY_ID and APCA_API_SECRET_KEY; never environment variables.
+CREDENTIALS_DIR: Final = "/var/run/secrets/alchemiser/broker"
+KEY_ID_FILE: Final = "APCA_API_KEY_ID"
+SECRET_KEY_FILE: Final = "APCA_API_SECRET_KEY"
+CREDENTIAL_FILES: Final = (KEY_ID_FILE, SECRET_KEY_FILE)
+
+# Environment of the worker container.
+ENV_SPEC: Final = "ALCHEMISER_STRATEGY_SPEC"  # the strategy spec as JSON (camelCase fields)
+ENV_STRATEGY_NAMESPACE: Final = "ALCHEMISER_STRATEGY_NAMESPACE"  # downward API
+ENV_STRATEGY_NAME: Final = "ALCHEMISER_STRATEGY_NAME"  # downward API (pod label)
+ENV_STRATEGY_UID: Final = "ALCHEMISER_STRATEGY_UID"  # downward API (pod label)
+ENV_JOB_NAME: Final = "ALCHEMISER_JOB_NAME"  # downward API (job-name pod label)
+ENV_POD_NAME: Final = "ALCHEMISER_POD_NAME"  # downward API
+
+TERMINATION_LOG: Final = "/dev/termination-log"
+TERMINATION_LOG_LIMIT: Final = 4096  # bytes kubelet keeps of a termination message
+
+# Labels and annotations.
+LABEL_STRATEGY: Final = "alchemiser.io/strategy"
+LABEL_STRATEGY_UID: Final = "alchemiser.io/strategy-uid"
+LABEL_JOB_NAME: Final = "batch.kubernetes.io/job-name"
+ANNOTATION_RUN_NOW: Final = "alchemiser.io/run-now"
+FIELD_MANAGER: Final = "alchemiser-operator"

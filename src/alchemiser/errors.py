@@ -1,0 +1,57 @@
+"""Every error Alchemiser raises on purpose.
+
+Foreign errors (kubernetes, alpaca, HTTP) are translated into these at the
+adapter that meets them, so callers only ever catch our own classes.
+"""
+
+
+class AlchemiserError(Exception):
+    """Base of every error raised on purpose by Alchemiser."""
+
+
+class ConfigError(AlchemiserError):
+    """Raised when configuration or a manifest is invalid; the message names the field."""
+
+
+class CredentialsError(AlchemiserError):
+    """Raised when broker credentials are missing, unreadable or refused (never carries them)."""
+
+
+class HaltActive(AlchemiserError):
+    """Raised when a TradingHalt forbids the action that was about to happen."""
+
+
+class HaltStateUnknown(AlchemiserError):
+    """Raised when halts cannot be read; callers treat this as halted."""
+
+
+class MarketClosed(AlchemiserError):
+    """Raised when the broker clock or the exchange calendar says the market is closed."""
+
+
+class DataUnavailable(AlchemiserError):
+    """Raised when market data needed for a decision is missing or incomplete."""
+
+
+class StrategyError(AlchemiserError):
+    """Raised when a strategy cannot reach a decision from the data it was given."""
+
+
+class RiskRejected(AlchemiserError):
+    """Raised when the risk engine denies an order; carries the reason."""
+
+
+class BrokerUnavailable(AlchemiserError):
+    """Raised on a retryable broker failure: timeout, connection error, 429 or 5xx."""
+
+
+class OrderRejected(AlchemiserError):
+    """Raised when the broker permanently refuses an order (4xx other than 429)."""
+
+
+class KubeError(AlchemiserError):
+    """Raised when a Kubernetes API call fails in a way the caller must handle."""
+
+
+class NotBuiltYet(AlchemiserError):
+    """Raised by a command whose implementation has not been written yet."""
