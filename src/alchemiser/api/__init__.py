@@ -1,4 +1,55 @@
 """The Alchemiser API: CRD models (pure data), CRD generation, and the operator/worker contract.
 
 Rule: no I/O at import, nothing from operator, worker or sim.
+
+    from alchemiser.api import TradingStrategy, TradingStrategySpec, TradingHalt, ...
+
+Parse with `TradingStrategy.model_validate(obj)`; dump with
+`model_dump(by_alias=True, mode="json", exclude_none=True)`.
 """
+
+from alchemiser.api.v1alpha1 import (
+    Allocation,
+    BrokerSpec,
+    Condition,
+    ConditionStatus,
+    ExecutionSpec,
+    HaltMode,
+    LabelSelector,
+    LabelSelectorRequirement,
+    LastRun,
+    Mode,
+    OrderType,
+    RiskLimits,
+    SelectorOperator,
+    StrategyName,
+    TradingHalt,
+    TradingHaltSpec,
+    TradingHaltStatus,
+    TradingStrategy,
+    TradingStrategySpec,
+    TradingStrategyStatus,
+)
+
+__all__ = [
+    "Allocation",
+    "BrokerSpec",
+    "Condition",
+    "ConditionStatus",
+    "ExecutionSpec",
+    "HaltMode",
+    "LabelSelector",
+    "LabelSelectorRequirement",
+    "LastRun",
+    "Mode",
+    "OrderType",
+    "RiskLimits",
+    "SelectorOperator",
+    "StrategyName",
+    "TradingHalt",
+    "TradingHaltSpec",
+    "TradingHaltStatus",
+    "TradingStrategy",
+    "TradingStrategySpec",
+    "TradingStrategyStatus",
+]
