@@ -29,6 +29,9 @@ ENV_STRATEGY_NAME: Final = "ALCHEMISER_STRATEGY_NAME"  # downward API (pod label
 ENV_STRATEGY_UID: Final = "ALCHEMISER_STRATEGY_UID"  # downward API (pod label)
 ENV_JOB_NAME: Final = "ALCHEMISER_JOB_NAME"  # downward API (job-name pod label)
 ENV_POD_NAME: Final = "ALCHEMISER_POD_NAME"  # downward API
+# The TradingStrategy's own metadata.labels as a JSON object, rendered by the operator
+# (the downward API only sees the pod's labels); halts' strategySelector matches these.
+ENV_STRATEGY_LABELS: Final = "ALCHEMISER_STRATEGY_LABELS"
 
 TERMINATION_LOG: Final = "/dev/termination-log"
 TERMINATION_LOG_LIMIT: Final = 4096  # bytes kubelet keeps of a termination message
