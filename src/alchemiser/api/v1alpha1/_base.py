@@ -36,6 +36,16 @@ def cel(
     return entry
 
 
+def unique(values: list[str], field: str) -> list[str]:
+    """Refuse repeated items in a list the CRD declares a set (x-kubernetes-list-type: set)."""
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{field}: duplicate value {value!r}")
+        seen.add(value)
+    return values
+
+
 def _cron_field(value: str) -> str:
     item = f"([*]|{value}(-{value})?)(/[0-9]{{1,2}})?"
     return f"{item}(,{item})*"

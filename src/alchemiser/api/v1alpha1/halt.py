@@ -16,6 +16,7 @@ from alchemiser.api.v1alpha1._base import (
     LabelValue,
     WireModel,
     cel,
+    unique,
 )
 from alchemiser.api.v1alpha1.conditions import Condition
 
@@ -79,6 +80,11 @@ class LabelSelectorRequirement(WireModel):
         max_length=MAX_SELECTOR_VALUES,
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
+
+    @field_validator("values")
+    @classmethod
+    def _unique_values(cls, value: list[str]) -> list[str]:
+        return unique(value, "values")
 
     @model_validator(mode="after")
     def _values_match_operator(self) -> "LabelSelectorRequirement":
@@ -168,6 +174,11 @@ class TradingHaltSpec(WireModel):
             ],
         },
     )
+
+    @field_validator("namespaces")
+    @classmethod
+    def _unique_namespaces(cls, value: list[str]) -> list[str]:
+        return unique(value, "namespaces")
 
     @field_validator("reason")
     @classmethod

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from alchemiser.api.result import Outcome
 from alchemiser.api.runtime import STRATEGY_KIND
@@ -24,6 +24,7 @@ from alchemiser.api.v1alpha1._base import (
     Symbol,
     WireModel,
     cel,
+    unique,
 )
 from alchemiser.api.v1alpha1.conditions import Condition
 from alchemiser.api.v1alpha1.weights import (
@@ -89,6 +90,7 @@ class Allocation(WireModel):
         description="Built-in strategy to run: nuclear, tecl, klm or static (fixed weights)."
     )
     weight: float = Field(
+        strict=True,
         description="Fraction of the account this strategy manages, in (0, 1]; the weights "
         "of all allocations sum to 1 (within 0.001).",
         gt=0.0,
@@ -143,30 +145,35 @@ class RiskLimits(WireModel):
     )
 
     max_order_notional: float = Field(
+        strict=True,
         default=10000.0,
         description="Largest value of a single order, in USD.",
         gt=0.0,
         le=1e9,
     )
     max_position_fraction: float = Field(
+        strict=True,
         default=0.5,
         description="Largest fraction of account equity held in any one symbol, in (0, 1].",
         gt=0.0,
         le=1.0,
     )
     max_daily_notional: float = Field(
+        strict=True,
         default=100000.0,
         description="Most USD this strategy may submit per trading day; at least maxOrderNotional.",
         gt=0.0,
         le=1e10,
     )
     max_orders_per_run: int = Field(
+        strict=True,
         default=40,
         description="Most orders one run may submit (1 to 1000).",
         ge=1,
         le=1000,
     )
     price_collar_percent: float = Field(
+        strict=True,
         default=5.0,
         description="Largest distance, in percent, between a limit price and the latest "
         "trade, in (0, 50].",
@@ -181,6 +188,7 @@ class RiskLimits(WireModel):
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
     rebalance_threshold: float = Field(
+        strict=True,
         default=0.01,
         description="Smallest drift between target and current weight that triggers a "
         "trade, in [0, 0.5].",
@@ -188,11 +196,17 @@ class RiskLimits(WireModel):
         le=0.5,
     )
     cash_reserve_fraction: float = Field(
+        strict=True,
         default=0.01,
         description="Fraction of equity kept in cash and never invested, in [0, 0.5].",
         ge=0.0,
         le=0.5,
     )
+
+    @field_validator("allowed_symbols")
+    @classmethod
+    def _unique_symbols(cls, value: list[str]) -> list[str]:
+        return unique(value, "allowedSymbols")
 
     @model_validator(mode="after")
     def _daily_covers_one_order(self) -> "RiskLimits":
@@ -250,6 +264,7 @@ class TradingStrategySpec(WireModel):
         pattern=TIME_ZONE_PATTERN,
     )
     suspend: bool = Field(
+        strict=True,
         default=False,
         description="Stop scheduling new runs; a running run finishes.",
     )
@@ -277,12 +292,14 @@ class TradingStrategySpec(WireModel):
         json_schema_extra={"default": {}},
     )
     run_deadline_seconds: int = Field(
+        strict=True,
         default=600,
         description="Longest a run may take before it is stopped, in seconds (30 to 3600).",
         ge=30,
         le=3600,
     )
     starting_deadline_seconds: int = Field(
+        strict=True,
         default=300,
         description="How late a missed run may still start, in seconds (10 to 3600).",
         ge=10,

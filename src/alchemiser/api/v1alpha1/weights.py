@@ -17,7 +17,7 @@ WEIGHTS_KEY: Final = "weights"
 MAX_STATIC_SYMBOLS: Final = 50
 WEIGHT_TOLERANCE: Final = 0.001
 
-Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
+Fraction = Annotated[float, Field(gt=0.0, le=1.0, strict=True)]
 Weights = Annotated[dict[Symbol, Fraction], Field(min_length=1, max_length=MAX_STATIC_SYMBOLS)]
 _WEIGHTS: Final[TypeAdapter[dict[str, float]]] = TypeAdapter(Weights)
 
