@@ -1,0 +1,199 @@
+"""Builds and caches the pinned Go binaries the local control plane runs.
+
+Rule: every binary comes from a consumer Go module under hack/<module>/ whose
+go.mod/go.sum pin it; the build output lives outside the work tree in
+$ALCHEMISER_CACHE (default ~/.cache/alchemiser)/bin/<tool>-<version>-<hash>/,
+so only the first start on a machine compiles anything. Standard library only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HACK = Path(__file__).resolve().parent
+
+K8S_VERSION = "v1.35.4"
+
+
+def _version_ldflags(pkg: str, version: str) -> list[str]:
+    major, minor = version.lstrip("v").split(".")[:2]
+    return [
+        f"-X {pkg}.gitVersion={version}",
+        f"-X {pkg}.gitMajor={major}",
+        f"-X {pkg}.gitMinor={minor}",
+        f"-X {pkg}.gitTreeState=clean",
+        f"-X {pkg}.buildDate=1970-01-01T00:00:00Z",
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class Tool:
+    """One cache entry: a set of binaries built from one consumer module."""
+
+    name: str
+    version: str
+    module: str  # directory under hack/
+    packages: dict[str, str]  # binary name -> Go package path
+    ldflags: tuple[str, ...] = ()
+    core: bool = True  # needed by the control plane itself (not only by chart tests)
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256()
+        for part in ("go.mod", "go.sum"):
+            digest.update((HACK / self.module / part).read_bytes())
+        digest.update(" ".join(self.ldflags).encode())
+        for binary, package in sorted(self.packages.items()):
+            digest.update(f"{binary}={package}".encode())
+        return f"{self.name}-{self.version}-{digest.hexdigest()[:8]}"
+
+    def directory(self, cache: Path) -> Path:
+        return cache / "bin" / self.key
+
+    def path(self, cache: Path, binary: str) -> Path:
+        return self.directory(cache) / binary
+
+    def is_built(self, cache: Path) -> bool:
+        return all(self.path(cache, binary).is_file() for binary in self.packages)
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool(
+        name="etcd",
+        version="v3.6.16",
+        module="etcd",
+        packages={"etcd": "alchemiser.dev/hack/etcd"},
+    ),
+    Tool(
+        name="kubernetes",
+        version=K8S_VERSION,
+        module="k8s",
+        packages={
+            name: f"k8s.io/kubernetes/cmd/{name}"
+            for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+        },
+        ldflags=tuple(
+            _version_ldflags("k8s.io/component-base/version", K8S_VERSION)
+            + _version_ldflags("k8s.io/client-go/pkg/version", K8S_VERSION)
+        ),
+    ),
+    Tool(
+        name="kwok",
+        version="v0.8.0",
+        module="kwok",
+        packages={"kwok": "sigs.k8s.io/kwok/cmd/kwok"},
+        ldflags=("-X sigs.k8s.io/kwok/pkg/consts.Version=0.8.0",),
+    ),
+    Tool(
+        name="helm",
+        version="v3.22.0",
+        module="helm",
+        packages={"helm": "helm.sh/helm/v3/cmd/helm"},
+        # Without these helm assumes a 1.20 cluster for `helm template`/`lint`.
+        ldflags=(
+            "-X helm.sh/helm/v3/internal/version.version=v3.22.0",
+            "-X helm.sh/helm/v3/internal/version.gitTreeState=clean",
+            "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1",
+            "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=35",
+            "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1",
+            "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=35",
+        ),
+        core=False,
+    ),
+    Tool(
+        name="promtool",
+        version="v0.316.0",
+        module="promtool",
+        packages={"promtool": "github.com/prometheus/prometheus/cmd/promtool"},
+        ldflags=("-X github.com/prometheus/common/version.Version=v0.316.0",),
+        core=False,
+    ),
+)
+
+
+def tool(name: str) -> Tool:
+    for candidate in TOOLS:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(name)
+
+
+def cache_root() -> Path:
+    configured = os.environ.get("ALCHEMISER_CACHE")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "alchemiser"
+
+
+def log(message: str) -> None:
+    print(f"[devcluster] {message}", file=sys.stderr, flush=True)
+
+
+def _go_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["CGO_ENABLED"] = "0"
+    env["GOTOOLCHAIN"] = "local"
+    env["GOFLAGS"] = "-buildvcs=false -trimpath -mod=readonly"
+    env.setdefault("GOPROXY", "https://proxy.golang.org")
+    return env
+
+
+def build(item: Tool, cache: Path) -> float:
+    """Builds one tool into the cache unless present; returns seconds spent."""
+    if item.is_built(cache):
+        return 0.0
+    target = item.directory(cache)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{item.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another checkout may be building it already
+        if item.is_built(cache):
+            return 0.0
+        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
+        started = time.monotonic()
+        for binary, package in item.packages.items():
+            log(f"building {binary} {item.version} (hack/{item.module}) ...")
+            one = time.monotonic()
+            command = [
+                "go",
+                "build",
+                "-p",
+                str(os.cpu_count() or 2),
+                "-ldflags",
+                " ".join(("-s", "-w", *item.ldflags)),
+                "-o",
+                str(partial / binary),
+                package,
+            ]
+            result = subprocess.run(command, cwd=HACK / item.module, env=_go_env(), check=False)
+            if result.returncode != 0:
+                shutil.rmtree(partial, ignore_errors=True)
+                raise SystemExit(f"building {binary} failed: {' '.join(command)}")
+            log(f"built {binary} in {time.monotonic() - one:.0f}s")
+        if target.exists():
+            shutil.rmtree(target)
+        partial.rename(target)
+        return time.monotonic() - started
+
+
+def ensure(cache: Path, *, extras: bool = True) -> float:
+    """Builds every missing tool (control plane first); returns total build seconds."""
+    todo = [item for item in TOOLS if (item.core or extras) and not item.is_built(cache)]
+    if todo:
+        log(f"building {', '.join(t.name for t in todo)} into {cache}/bin (first start only)")
+    total = 0.0
+    for item in todo:
+        total += build(item, cache)
+    if todo:
+        log(f"build finished in {total:.0f}s")
+    return total
