@@ -1,0 +1,113 @@
+"""Starts a container's process in a private mount namespace, as a container runtime would.
+
+The only module that starts processes. `unshare --mount` gives the process its
+own mount table: each volume's runner-managed directory is bind-mounted onto
+its mountPath (read-only when asked), the termination-message file onto
+terminationMessagePath, the root filesystem is remounted read-only when the
+security context asks for it, and `setpriv` drops every capability before the
+command runs. Mounts never leak into the host's mount table. Needs root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A bind mount inside the container's namespace."""
+
+    source: Path
+    target: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Everything needed to start one container process."""
+
+    argv: list[str]
+    env: dict[str, str]
+    mounts: list[Mount]
+    workdir: str
+    log: Path
+    read_only_root: bool = False
+    drop_capabilities: bool = True
+    no_new_privileges: bool = True
+
+
+def _ensure_mount_point(mount: Mount) -> None:
+    """Create an empty mount point on the host when missing (a directory or a file)."""
+    target = Path(mount.target)
+    if target.exists() or target.is_symlink():
+        return
+    if mount.source.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.touch()
+
+
+def script(launch: Launch) -> str:
+    """The shell script run inside the new mount namespace before exec'ing the command."""
+    lines = ["set -e"]
+    for mount in sorted(launch.mounts, key=lambda m: m.target.count("/")):
+        src, dst = shlex.quote(str(mount.source)), shlex.quote(mount.target)
+        lines.append(f"mount --bind {src} {dst}")
+        if mount.read_only:
+            lines.append(f"mount -o remount,bind,ro {dst}")
+    if launch.read_only_root:
+        lines.append("mount -o remount,bind,ro /")
+    lines.append(f"cd {shlex.quote(launch.workdir)}")
+    privileges = ["setpriv"]
+    if launch.no_new_privileges:
+        privileges.append("--no-new-privs")
+    if launch.drop_capabilities:
+        privileges += ["--inh-caps=-all", "--bounding-set=-all"]
+    lines.append("exec " + " ".join(privileges) + ' -- "$@"')
+    return "\n".join(lines)
+
+
+def start(launch: Launch) -> subprocess.Popen[bytes]:
+    """Start the process; its pid is the container's main process (unshare and sh exec)."""
+    for mount in launch.mounts:
+        _ensure_mount_point(mount)
+    launch.log.parent.mkdir(parents=True, exist_ok=True)
+    with launch.log.open("ab") as log:
+        return subprocess.Popen(
+            [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
+                "/bin/sh",
+                "-c",
+                script(launch),
+                "container",
+                *launch.argv,
+            ],
+            env=launch.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def terminate(process: subprocess.Popen[bytes]) -> None:
+    """Send SIGTERM to the main process, as kubelet does at the start of the grace period."""
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL every process of the container (its process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
