@@ -47,5 +47,6 @@ def configure(*, json: bool, level: str = "INFO", stream: Any = None) -> None:
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
     """Return a logger bound with the module name."""
-    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(logger=name)
+    # `logger=` would collide with wrap_logger's own first parameter (a TypeError).
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(logger_name=name)
     return logger
