@@ -1,16 +1,174 @@
-"""`alchemiser run`: one trading run."""
+"""`alchemiser run`: one trading run, then exit.
+
+Rule: the worker's only entrypoint and its wiring: it reads the command line and the
+environment once, builds the collaborators (broker adapter, halt source, embedded
+paper exchange for `--broker sim`), installs the SIGTERM handler, runs the pipeline
+and writes the result as the last stdout line and to the termination log. Exit code
+0 for every outcome except Failed.
+"""
 
 import argparse
+import os
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
-from alchemiser.errors import NotBuiltYet
+from alchemiser.api.result import Outcome, RunResult
+from alchemiser.api.runtime import CREDENTIALS_DIR, TERMINATION_LOG
+from alchemiser.errors import AlchemiserError, ConfigError
+from alchemiser.logs import configure, get_logger
+from alchemiser.sim import embedded
+from alchemiser.worker import config as run_config
+from alchemiser.worker import halts, pipeline
+from alchemiser.worker.broker.alpaca import AlpacaBroker, CredentialSource
+from alchemiser.worker.credentials import Credentials, CredentialsDir
+from alchemiser.worker.portfolio import combine
+from alchemiser.worker.strategies import REGISTRY
+
+log = get_logger(__name__)
 
 
 def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     """Add the `run` subcommand."""
-    parser = subparsers.add_parser("run", help="perform one trading run and exit")
-    parser.set_defaults(handler=_not_built)
+    parser = subparsers.add_parser(
+        "run",
+        help="perform one trading run and exit",
+        description="Perform one trading run: halts, market hours, strategies, plan, "
+        "risk checks, idempotent orders. Prints the JSON result as the last line.",
+    )
+    parser.add_argument("--manifest", type=Path, help="TradingStrategy YAML/JSON file (local)")
+    parser.add_argument(
+        "--credentials-dir",
+        type=Path,
+        default=Path(CREDENTIALS_DIR),
+        help=f"directory with APCA_API_KEY_ID and APCA_API_SECRET_KEY (default {CREDENTIALS_DIR})",
+    )
+    parser.add_argument("--run-id", help="seeds the client order ids (default: the Job name)")
+    parser.add_argument(
+        "--broker",
+        choices=["sim"],
+        help="sim: start the built-in paper exchange in-process (no credentials needed)",
+    )
+    parser.add_argument(
+        "--no-halt-check",
+        action="store_true",
+        help="run without reading TradingHalts (required for a real broker with no cluster)",
+    )
+    parser.add_argument("--termination-log", type=Path, default=Path(TERMINATION_LOG))
+    parser.add_argument(
+        "--sim-now", type=datetime.fromisoformat, help="--broker sim: the exchange's fixed time"
+    )
+    parser.add_argument("--sim-faults", default="", help="--broker sim: e.g. 429=0.3,latency=50ms")
+    parser.add_argument("--concurrency", type=int, default=8, help="orders in flight per phase")
+    parser.add_argument(
+        "--fill-timeout", type=float, default=30.0, help="seconds to wait for sells to fill"
+    )
+    parser.add_argument("--log-format", choices=["auto", "json", "console"], default="auto")
+    parser.set_defaults(handler=run)
 
 
-def _not_built(args: argparse.Namespace) -> int:
-    raise NotBuiltYet("`alchemiser run` is not built yet (issue 5)")
+def run(args: argparse.Namespace) -> int:
+    """Handle `alchemiser run`."""
+    environ = dict(os.environ)
+    in_pod = bool(environ.get("KUBERNETES_SERVICE_HOST"))
+    configure(json=args.log_format == "json" or (args.log_format == "auto" and in_pod))
+    stop = threading.Event()
+    _on_sigterm(stop)
+    started = datetime.now(UTC)
+    try:
+        config = run_config.load(
+            manifest=args.manifest, run_id=args.run_id, environ=environ, now=started
+        )
+        with _broker(args, config) as broker:
+            deps = pipeline.Deps(
+                broker=broker,
+                halts=halts.HaltGuard(
+                    _halt_source(args, environ),
+                    halts.StrategyRef(namespace=config.namespace, labels=config.labels),
+                ),
+                strategies=REGISTRY,
+                combine=combine,
+                stop=stop,
+                concurrency=args.concurrency,
+                fill_timeout=args.fill_timeout,
+            )
+            result = pipeline.run(config, deps)
+    except AlchemiserError as error:
+        log.error("run could not start", error=f"{type(error).__name__}: {error}")
+        result = RunResult(
+            outcome=Outcome.HALTED if stop.is_set() else Outcome.FAILED,
+            run_id=args.run_id or environ.get("ALCHEMISER_JOB_NAME", "unknown"),
+            message=f"{type(error).__name__}: {error}",
+            started_at=started,
+            finished_at=datetime.now(UTC),
+        )
+    _write_result(result, args.termination_log)
+    return 1 if result.outcome is Outcome.FAILED else 0
+
+
+def _on_sigterm(stop: threading.Event) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        log.warning("SIGTERM received; no further orders will be submitted")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _halt_source(args: argparse.Namespace, environ: Mapping[str, str]) -> halts.HaltSource:
+    if args.no_halt_check:
+        log.warning("--no-halt-check: TradingHalts are NOT checked for this run")
+        return halts.NoCluster()
+    if halts.cluster_configured(environ):
+        return halts.KubeHaltSource(environ)
+    if args.broker == "sim":
+        log.info("no cluster configured; halts not checked against the paper exchange")
+        return halts.NoCluster()
+    raise ConfigError(
+        "no cluster configured (in-cluster or KUBECONFIG), so TradingHalts cannot be read; "
+        "pass --no-halt-check to trade against a real broker without them"
+    )
+
+
+class _Generated:
+    """The paper exchange's throwaway key pair, made for this process only."""
+
+    def __init__(self) -> None:
+        self._credentials = Credentials(secrets.token_hex(8), secrets.token_hex(16))
+
+    def read(self) -> Credentials:
+        return self._credentials
+
+
+@contextmanager
+def _broker(args: argparse.Namespace, config: run_config.RunConfig) -> Iterator[AlpacaBroker]:
+    if args.broker == "sim":
+        source = _Generated()
+        keys = source.read()
+        with embedded.start(
+            now=args.sim_now, faults=args.sim_faults, key_id=keys.key_id, secret_key=keys.secret_key
+        ) as exchange:
+            log.info("started the built-in paper exchange", url=exchange.base_url)
+            yield AlpacaBroker(source, base_url=exchange.base_url)
+        return
+    if args.sim_now or args.sim_faults:
+        raise ConfigError("--sim-now and --sim-faults need --broker sim")
+    trading_url, data_url = run_config.broker_urls(config.spec)
+    credentials: CredentialSource = CredentialsDir(args.credentials_dir)
+    yield AlpacaBroker(credentials, base_url=trading_url, data_url=data_url)
+
+
+def _write_result(result: RunResult, termination_log: Path) -> None:
+    text = result.to_json()
+    try:
+        termination_log.write_text(text, encoding="utf-8")
+    except OSError as error:
+        log.debug("termination log not written", path=str(termination_log), error=error.strerror)
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,160 @@
+"""The broker port: what a trading run needs from a broker, in the worker's own types.
+
+Rule: pure declarations (a Protocol and frozen value types), no I/O. Adapters raise
+only `BrokerUnavailable` (retryable), `OrderRejected` (permanent), `CredentialsError`
+and `DataUnavailable`, never a foreign library's error.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class Side(StrEnum):
+    """Order side."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderKind(StrEnum):
+    """Order type as sent to the broker."""
+
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+# Broker order statuses after which nothing more happens to the order.
+TERMINAL_STATUSES = frozenset(
+    {"filled", "canceled", "expired", "rejected", "done_for_day", "replaced", "stopped"}
+)
+
+
+@dataclass(frozen=True)
+class Account:
+    """The account figures a run needs, in USD."""
+
+    equity: float
+    cash: float
+    buying_power: float
+    trading_blocked: bool = False
+
+
+@dataclass(frozen=True)
+class Position:
+    """One open long position."""
+
+    symbol: str
+    qty: float
+    market_value: float
+    current_price: float
+
+
+@dataclass(frozen=True)
+class BrokerClock:
+    """The broker's market clock at its own timestamp."""
+
+    timestamp: datetime
+    is_open: bool
+    next_open: datetime
+    next_close: datetime
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One daily bar; `timestamp` is the session's start as the broker reports it."""
+
+    timestamp: datetime
+    close: float
+
+
+@dataclass(frozen=True)
+class Asset:
+    """Tradability of one symbol."""
+
+    symbol: str
+    tradable: bool
+    fractionable: bool
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """An order as the worker asks for it: exactly one of `qty` and `notional` is set."""
+
+    symbol: str
+    side: Side
+    client_order_id: str
+    kind: OrderKind = OrderKind.MARKET
+    qty: float | None = None
+    notional: float | None = None
+    limit_price: float | None = None
+
+
+@dataclass(frozen=True)
+class BrokerOrder:
+    """An order as the broker reports it."""
+
+    id: str
+    client_order_id: str
+    symbol: str
+    side: Side
+    status: str
+    qty: float | None
+    notional: float | None
+    filled_qty: float
+    filled_avg_price: float | None
+    limit_price: float | None
+    submitted_at: datetime | None
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the broker will not fill any more of this order."""
+        return self.status in TERMINAL_STATUSES
+
+
+class Broker(Protocol):
+    """The operations a trading run performs against a broker."""
+
+    def account(self) -> Account:
+        """Return the account figures."""
+        ...
+
+    def positions(self) -> Sequence[Position]:
+        """Return every open position."""
+        ...
+
+    def clock(self) -> BrokerClock:
+        """Return the broker's market clock."""
+        ...
+
+    def assets(self, symbols: Sequence[str]) -> Mapping[str, Asset]:
+        """Return tradability for each symbol; raises DataUnavailable for an unknown one."""
+        ...
+
+    def daily_bars(
+        self, symbols: Sequence[str], start: datetime, end: datetime
+    ) -> Mapping[str, Sequence[Bar]]:
+        """Return daily bars per symbol, oldest first, in a few batched requests."""
+        ...
+
+    def latest_prices(self, symbols: Sequence[str]) -> Mapping[str, float]:
+        """Return the latest trade price per symbol in one batched request."""
+        ...
+
+    def submit(self, order: OrderRequest) -> BrokerOrder:
+        """Submit one order; raises OrderRejected or BrokerUnavailable."""
+        ...
+
+    def order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
+        """Return the order with this client order id, or None if the broker has none."""
+        ...
+
+    def orders_since(self, after: datetime) -> Sequence[BrokerOrder]:
+        """Return every order submitted after `after` (any status)."""
+        ...
+
+    def cancel(self, order_id: str) -> None:
+        """Ask the broker to cancel an open order."""
+        ...

@@ -1,0 +1,145 @@
+"""The run's configuration: the strategy spec and identity, from a manifest or the pod.
+
+Rule: read once at start-up by the entrypoint, then passed in; nothing else in the
+worker reads the environment. In a pod the operator renders the spec as JSON in
+ALCHEMISER_STRATEGY_SPEC, the identity through downward-API variables, and the
+strategy's labels as JSON in ALCHEMISER_STRATEGY_LABELS. Locally, `--manifest`
+takes a TradingStrategy YAML/JSON file. Credentials are not configuration: they are
+read from files on use (see credentials.py).
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from alchemiser.api import Mode, TradingStrategy, TradingStrategySpec
+from alchemiser.api.parameters import parse_parameters
+from alchemiser.api.runtime import (
+    ENV_JOB_NAME,
+    ENV_SPEC,
+    ENV_STRATEGY_LABELS,
+    ENV_STRATEGY_NAME,
+    ENV_STRATEGY_NAMESPACE,
+    ENV_STRATEGY_UID,
+)
+from alchemiser.errors import ConfigError
+
+PAPER_URL = "https://paper-api.alpaca.markets"
+LIVE_URL = "https://api.alpaca.markets"
+DATA_URL = "https://data.alpaca.markets"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs to know before it talks to anyone."""
+
+    spec: TradingStrategySpec
+    namespace: str
+    name: str
+    uid: str
+    run_id: str
+    labels: Mapping[str, str] | None  # None: unknown, so label-selected halts apply
+
+    @property
+    def dry_run(self) -> bool:
+        """True when the run decides and logs but submits nothing."""
+        return self.spec.mode is Mode.DRY_RUN
+
+
+def load(
+    *, manifest: Path | None, run_id: str | None, environ: Mapping[str, str], now: datetime
+) -> RunConfig:
+    """Build the configuration from `--manifest` or the pod environment; ConfigError if bad."""
+    config = _from_manifest(manifest, run_id, now) if manifest else _from_pod(environ, run_id)
+    for index, allocation in enumerate(config.spec.allocations):
+        try:
+            parse_parameters(allocation.strategy, allocation.parameters)
+        except ConfigError as error:
+            raise ConfigError(f"spec.allocations[{index}].parameters: {error}") from None
+    return config
+
+
+def broker_urls(spec: TradingStrategySpec) -> tuple[str, str]:
+    """Return (trading URL, market-data URL): the endpoint override, else Alpaca's by mode."""
+    if spec.broker.endpoint:
+        return spec.broker.endpoint, spec.broker.endpoint
+    return (LIVE_URL if spec.mode is Mode.LIVE else PAPER_URL), DATA_URL
+
+
+def _from_manifest(path: Path, run_id: str | None, now: datetime) -> RunConfig:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"--manifest {path}: cannot read it: {error}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"--manifest {path}: not a TradingStrategy object")
+    try:
+        strategy = TradingStrategy.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError(f"--manifest {path}: {_fields(error)}") from None
+    metadata = strategy.metadata
+    name = str(metadata.get("name") or "local")
+    namespace = str(metadata.get("namespace") or "default")
+    labels = metadata.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise ConfigError(f"--manifest {path}: metadata.labels is not a mapping")
+    return RunConfig(
+        spec=strategy.spec,
+        namespace=namespace,
+        name=name,
+        uid=str(metadata.get("uid") or f"local-{namespace}-{name}"),
+        run_id=run_id or f"local-{now.astimezone(UTC):%Y%m%dT%H%M%S%f}",
+        labels={str(k): str(v) for k, v in labels.items()},
+    )
+
+
+def _from_pod(environ: Mapping[str, str], run_id: str | None) -> RunConfig:
+    raw = environ.get(ENV_SPEC)
+    if not raw:
+        raise ConfigError(f"no strategy: pass --manifest FILE or set {ENV_SPEC}")
+    try:
+        spec = TradingStrategySpec.model_validate_json(raw)
+    except ValidationError as error:
+        raise ConfigError(f"{ENV_SPEC}: {_fields(error)}") from None
+    return RunConfig(
+        spec=spec,
+        namespace=_required(environ, ENV_STRATEGY_NAMESPACE),
+        name=_required(environ, ENV_STRATEGY_NAME),
+        uid=_required(environ, ENV_STRATEGY_UID),
+        run_id=run_id or _required(environ, ENV_JOB_NAME),
+        labels=_labels(environ.get(ENV_STRATEGY_LABELS)),
+    )
+
+
+def _labels(raw: str | None) -> Mapping[str, str] | None:
+    if raw is None:
+        return None
+    try:
+        value: Any = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{ENV_STRATEGY_LABELS} is not JSON: {error.msg}") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ConfigError(f"{ENV_STRATEGY_LABELS} must be a JSON object of strings")
+    return value
+
+
+def _required(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name)
+    if not value:
+        raise ConfigError(f"{name} is not set (the operator renders it into the pod)")
+    return value
+
+
+def _fields(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or '(root)'}: {item['msg']}"
+        for item in error.errors()[:5]
+    )

@@ -1,0 +1,197 @@
+"""Halt checks: which TradingHalts apply to this strategy right now.
+
+Rule: the only worker module that imports kubernetes. Matching is a pure function
+of (halt spec, strategy namespace and labels, now); reading halts goes through the
+small `HaltSource` protocol so tests can inject one. Any failure to read the halt
+state raises HaltStateUnknown, and callers treat that as halted. Expired halts are
+ignored. When no cluster is configured there is nothing to read (`NoCluster`);
+whether that is acceptable is the caller's decision (`--no-halt-check`, `--broker sim`).
+"""
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import kubernetes
+import urllib3
+from pydantic import ValidationError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
+
+from alchemiser.api import HaltMode, LabelSelector, SelectorOperator, TradingHaltSpec
+from alchemiser.api.runtime import GROUP, HALT_PLURAL, VERSION
+from alchemiser.errors import HaltStateUnknown
+
+IN_CLUSTER_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+LIST_TIMEOUT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Halt:
+    """One TradingHalt: its name and spec."""
+
+    name: str
+    spec: TradingHaltSpec
+
+
+@dataclass(frozen=True)
+class StrategyRef:
+    """What halts are matched against: the strategy's namespace and labels."""
+
+    namespace: str
+    labels: Mapping[str, str] | None  # None: unknown, so any label selector is assumed to match
+
+
+@dataclass(frozen=True)
+class HaltVerdict:
+    """The halts in force for one strategy; empty names mean nothing applies."""
+
+    halted_by: tuple[str, ...] = ()  # Halt mode
+    reduce_only_by: tuple[str, ...] = ()  # ReduceOnly mode
+
+    @property
+    def halted(self) -> bool:
+        """True when a Halt-mode halt forbids every new order."""
+        return bool(self.halted_by)
+
+    @property
+    def reduce_only(self) -> bool:
+        """True when only position-reducing orders may pass."""
+        return bool(self.reduce_only_by)
+
+
+class HaltSource(Protocol):
+    """Reads every TradingHalt; raises HaltStateUnknown when it cannot."""
+
+    def list(self) -> Sequence[Halt]:
+        """Return every TradingHalt in the cluster."""
+        ...
+
+
+def verdict(halts: Sequence[Halt], strategy: StrategyRef, now: datetime) -> HaltVerdict:
+    """Return which of `halts` apply to `strategy` at `now` (pure)."""
+    applying = [halt for halt in halts if applies(halt.spec, strategy, now)]
+    return HaltVerdict(
+        halted_by=tuple(sorted(h.name for h in applying if h.spec.mode is HaltMode.HALT)),
+        reduce_only_by=tuple(
+            sorted(h.name for h in applying if h.spec.mode is HaltMode.REDUCE_ONLY)
+        ),
+    )
+
+
+def applies(spec: TradingHaltSpec, strategy: StrategyRef, now: datetime) -> bool:
+    """True when the halt is unexpired and selects the strategy by namespace and labels."""
+    if spec.expires_at is not None and spec.expires_at <= now:
+        return False
+    if spec.namespaces and strategy.namespace not in spec.namespaces:
+        return False
+    if strategy.labels is None:
+        return True  # labels unknown: fail closed, every selector may select this strategy
+    return selects(spec.strategy_selector, strategy.labels)
+
+
+def selects(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
+    """Kubernetes label-selector semantics; an empty selector selects everything."""
+    if any(labels.get(key) != value for key, value in selector.match_labels.items()):
+        return False
+    for requirement in selector.match_expressions:
+        present = requirement.key in labels
+        value = labels.get(requirement.key)
+        match requirement.operator:
+            case SelectorOperator.IN:
+                ok = present and value in requirement.values
+            case SelectorOperator.NOT_IN:
+                ok = not present or value not in requirement.values
+            case SelectorOperator.EXISTS:
+                ok = present
+            case SelectorOperator.DOES_NOT_EXIST:
+                ok = not present
+        if not ok:
+            return False
+    return True
+
+
+class HaltGuard:
+    """Answers "which halts apply to this strategy now?" from a source, failing closed."""
+
+    def __init__(self, source: HaltSource, strategy: StrategyRef) -> None:
+        self._source = source
+        self._strategy = strategy
+
+    def check(self, now: datetime | None = None) -> HaltVerdict:
+        """Read the halts now; raises HaltStateUnknown when they cannot be read."""
+        return verdict(self._source.list(), self._strategy, now or datetime.now(UTC))
+
+
+class NoCluster:
+    """The halt source when no cluster is configured: there are no halts to read."""
+
+    def list(self) -> Sequence[Halt]:
+        """Return no halts."""
+        return ()
+
+
+def cluster_configured(environ: Mapping[str, str] | None = None) -> bool:
+    """True in a pod (service account and API host) or when KUBECONFIG is set."""
+    env = os.environ if environ is None else environ
+    in_cluster = bool(env.get("KUBERNETES_SERVICE_HOST")) and IN_CLUSTER_TOKEN.exists()
+    return in_cluster or bool(env.get("KUBECONFIG"))
+
+
+class KubeHaltSource:
+    """Lists TradingHalts from the cluster this process is configured for."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None, attempts: int = 3) -> None:
+        env = os.environ if environ is None else environ
+        self._attempts = attempts
+        try:
+            if env.get("KUBERNETES_SERVICE_HOST") and IN_CLUSTER_TOKEN.exists():
+                configuration = kubernetes.client.Configuration()
+                kubernetes.config.load_incluster_config(  # type: ignore[no-untyped-call]
+                    client_configuration=configuration
+                )
+            else:
+                configuration = kubernetes.client.Configuration()
+                kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=env.get("KUBECONFIG"), client_configuration=configuration
+                )
+        except (kubernetes.config.ConfigException, OSError, ValueError) as error:
+            raise HaltStateUnknown(f"cannot load the cluster configuration: {error}") from None
+        self._api = kubernetes.client.CustomObjectsApi(kubernetes.client.ApiClient(configuration))
+
+    def list(self) -> Sequence[Halt]:
+        """Return every TradingHalt; raises HaltStateUnknown on any failure."""
+        retrying = Retrying(
+            retry=retry_if_exception_type(HaltStateUnknown),
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_fixed(0.2),
+            reraise=True,
+        )
+        return retrying(self._list_once)
+
+    def _list_once(self) -> Sequence[Halt]:
+        try:
+            body: Any = self._api.list_cluster_custom_object(
+                GROUP, VERSION, HALT_PLURAL, _request_timeout=LIST_TIMEOUT_SECONDS
+            )
+        except kubernetes.client.ApiException as error:
+            raise HaltStateUnknown(f"listing TradingHalts failed: HTTP {error.status}") from None
+        except (
+            OSError,
+            urllib3.exceptions.HTTPError,
+            kubernetes.client.exceptions.OpenApiException,
+        ) as error:
+            raise HaltStateUnknown(
+                f"listing TradingHalts failed: {type(error).__name__}: {error}"
+            ) from None
+        return [_parse(item) for item in body.get("items", [])]
+
+
+def _parse(item: Mapping[str, Any]) -> Halt:
+    name = str(item.get("metadata", {}).get("name", "?"))
+    try:
+        return Halt(name=name, spec=TradingHaltSpec.model_validate(item.get("spec", {})))
+    except ValidationError as error:
+        raise HaltStateUnknown(f"TradingHalt {name} cannot be read: {error}") from None

@@ -1,0 +1,476 @@
+"""One trading run, end to end, failing closed.
+
+Rule: the order of a run is fixed here and nowhere else: halts, market hours,
+account/positions/bars, strategies, combine, plan, risk, submit sells, wait for
+their fills, halts again, plan and submit buys, result. Every collaborator (broker,
+halt guard, strategies, clock, stop event) is passed in. Missing data, a strategy
+error or an unreadable halt state mean no orders and outcome Failed: there is no
+fallback to cash. A stop (SIGTERM) ends submitting at once and, unless only a
+ReduceOnly halt applies, cancels the open orders this run placed; outcome Halted.
+"""
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from alchemiser.api import Allocation, StrategyName
+from alchemiser.api.parameters import parse_parameters
+from alchemiser.api.result import OrderReport, Outcome, RejectionReport, RunResult
+from alchemiser.errors import (
+    AlchemiserError,
+    BrokerUnavailable,
+    DataUnavailable,
+    HaltActive,
+    HaltStateUnknown,
+    MarketClosed,
+    OrderRejected,
+    RiskRejected,
+)
+from alchemiser.logs import get_logger
+from alchemiser.worker import ids, planner, risk
+from alchemiser.worker.broker.port import Account, Broker, BrokerOrder, OrderKind, Position, Side
+from alchemiser.worker.clock import Session, open_session
+from alchemiser.worker.config import RunConfig
+from alchemiser.worker.execution import Executor, Leg, LegStatus
+from alchemiser.worker.halts import HaltGuard, HaltVerdict
+from alchemiser.worker.market import PriceHistory, calendar_days_for
+from alchemiser.worker.planner import PlannedOrder, PlanSettings, PortfolioView
+from alchemiser.worker.strategies import Strategy
+
+NEW_YORK = ZoneInfo("America/New_York")
+log = get_logger(__name__)
+
+Combine = Callable[[Sequence[Allocation], Sequence[Mapping[str, float]]], Mapping[str, float]]
+
+
+@dataclass(frozen=True)
+class Deps:
+    """The run's collaborators, wired by the entrypoint (or a test)."""
+
+    broker: Broker
+    halts: HaltGuard
+    strategies: Mapping[StrategyName, Strategy]
+    combine: Combine
+    stop: threading.Event = field(default_factory=threading.Event)
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    concurrency: int = 8
+    fill_timeout: float = 30.0
+    submit_attempts: int = 5
+
+
+@dataclass
+class _State:
+    """What the run has done so far; the result is built from it however the run ends."""
+
+    legs: list[Leg] = field(default_factory=list)
+    rejections: list[RejectionReport] = field(default_factory=list)
+    planned: int = 0
+    dry_run_orders: list[OrderReport] = field(default_factory=list)
+    halted_by: str = ""
+
+
+def run(config: RunConfig, deps: Deps) -> RunResult:
+    """Perform one run; always returns a result (never raises for an expected failure)."""
+    started = deps.now()
+    state = _State()
+    bound = log.bind(strategy=f"{config.namespace}/{config.name}", run_id=config.run_id)
+    outcome, message = Outcome.FAILED, ""
+    try:
+        outcome, message = _Run(config, deps, state).execute()
+    except HaltActive as error:
+        outcome, message = Outcome.HALTED, str(error)
+    except MarketClosed as error:
+        outcome, message = Outcome.MARKET_CLOSED, str(error)
+    except HaltStateUnknown as error:
+        message = f"halt state unknown, treated as halted: {error}"
+    except AlchemiserError as error:
+        message = f"{type(error).__name__}: {error}"
+    if deps.stop.is_set():
+        outcome = Outcome.HALTED
+        message = message or "stopped by SIGTERM"
+        _cancel_own_orders(config, deps, state)
+    if outcome is Outcome.FAILED:
+        bound.error("run failed; no further orders", reason=message)
+    return _result(
+        config=config,
+        state=state,
+        outcome=outcome,
+        message=message,
+        started=started,
+        finished=deps.now(),
+    )
+
+
+class _Run:
+    def __init__(self, config: RunConfig, deps: Deps, state: _State) -> None:
+        self.config = config
+        self.deps = deps
+        self.state = state
+        self.broker = deps.broker
+        self.log = log.bind(strategy=f"{config.namespace}/{config.name}", run_id=config.run_id)
+        self.spec = config.spec
+        self.settings = PlanSettings(
+            rebalance_threshold=self.spec.risk.rebalance_threshold,
+            cash_reserve_fraction=self.spec.risk.cash_reserve_fraction,
+            order_kind=OrderKind(self.spec.execution.order_type.value),
+            price_collar_percent=self.spec.risk.price_collar_percent,
+        )
+        self.limits = risk.Limits(
+            max_order_notional=self.spec.risk.max_order_notional,
+            max_position_fraction=self.spec.risk.max_position_fraction,
+            max_daily_notional=self.spec.risk.max_daily_notional,
+            max_orders_per_run=self.spec.risk.max_orders_per_run,
+            price_collar_percent=self.spec.risk.price_collar_percent,
+            allowed_symbols=frozenset(self.spec.risk.allowed_symbols),
+        )
+        self.prefix = ids.run_prefix(config.uid, config.run_id)
+
+    def execute(self) -> tuple[Outcome, str]:
+        verdict = self._halts()
+        session = open_session(self.broker.clock())
+        self.log.info("market is open", session=str(session.day))
+        strategies, symbols = self._strategies()
+        history = self._history(strategies, symbols, session)
+        targets = self._targets(strategies, history)
+        self.log.info("decided target weights", targets=dict(targets))
+        account = self.broker.account()
+        if account.trading_blocked:
+            raise OrderRejected("the broker account is blocked from trading")
+        positions = self.broker.positions()
+        held = {p.symbol for p in positions if p.qty > 0}
+        prices = dict(self.broker.latest_prices(sorted(set(targets) | held)))
+        view = self._view(account, positions, prices, targets)
+        today = self._today_notional(session, prices)
+        if self.config.dry_run:
+            return self._dry_run(view, targets, symbols, today, verdict)
+        return self._trade(view, targets, symbols, today, verdict)
+
+    # -- steps -------------------------------------------------------------------------
+
+    def _halts(self) -> HaltVerdict:
+        verdict = self.deps.halts.check()
+        if verdict.halted:
+            self.state.halted_by = ", ".join(verdict.halted_by)
+            raise HaltActive(f"TradingHalt {self.state.halted_by} is active (Halt)")
+        if verdict.reduce_only:
+            self.log.warning("ReduceOnly halt active", halts=list(verdict.reduce_only_by))
+        return verdict
+
+    def _strategies(self) -> tuple[list[tuple[Strategy, BaseModel, int]], frozenset[str]]:
+        chosen: list[tuple[Strategy, BaseModel, int]] = []
+        symbols: set[str] = set()
+        for allocation in self.spec.allocations:
+            strategy = self.deps.strategies[allocation.strategy]
+            params = parse_parameters(allocation.strategy, allocation.parameters)
+            symbols |= strategy.symbols(params)
+            chosen.append((strategy, params, strategy.lookback_days(params)))
+        return chosen, frozenset(symbols)
+
+    def _history(
+        self,
+        strategies: list[tuple[Strategy, BaseModel, int]],
+        symbols: frozenset[str],
+        session: Session,
+    ) -> PriceHistory:
+        lookback = max(days for _, _, days in strategies)
+        end = datetime.combine(session.day, time(0), NEW_YORK)
+        start = end - timedelta(days=calendar_days_for(max(lookback, 1)))
+        bars = self.broker.daily_bars(sorted(symbols), start, end)
+        closes: dict[str, tuple[float, ...]] = {}
+        for symbol in sorted(symbols):
+            completed = [
+                bar
+                for bar in bars.get(symbol, ())
+                if bar.timestamp.astimezone(NEW_YORK).date() < session.day
+            ]
+            if not completed:
+                raise DataUnavailable(f"no completed daily bars for {symbol}")
+            newest = completed[-1].timestamp.astimezone(NEW_YORK).date()
+            if newest != session.previous:
+                raise DataUnavailable(
+                    f"{symbol}'s newest daily bar is {newest}, expected {session.previous}"
+                )
+            closes[symbol] = tuple(bar.close for bar in completed)
+        return PriceHistory(closes=closes)
+
+    def _targets(
+        self, strategies: list[tuple[Strategy, BaseModel, int]], history: PriceHistory
+    ) -> Mapping[str, float]:
+        decisions = [strategy.decide(history, params) for strategy, params, _ in strategies]
+        return self.deps.combine(self.spec.allocations, decisions)
+
+    def _view(
+        self,
+        account: Account,
+        positions: Sequence[Position],
+        prices: dict[str, float],
+        targets: Mapping[str, float],
+        known: Mapping[str, bool] | None = None,
+    ) -> PortfolioView:
+        holdings = {
+            p.symbol: planner.Holding(qty=p.qty, market_value=p.market_value)
+            for p in positions
+            if p.qty > 0
+        }
+        for position in positions:
+            prices.setdefault(position.symbol, position.current_price)
+        rough = PortfolioView(
+            equity=account.equity,
+            cash_available=min(account.cash, account.buying_power),
+            holdings=holdings,
+            prices=prices,
+        )
+        known = known or {}
+        trading = planner.drifting(rough, targets, self.settings.rebalance_threshold) - set(known)
+        assets = self.broker.assets(sorted(trading)) if trading else {}
+        return PortfolioView(
+            equity=account.equity,
+            cash_available=min(account.cash, account.buying_power),
+            holdings=holdings,
+            prices=prices,
+            fractionable={**known, **{s: a.fractionable for s, a in assets.items()}},
+        )
+
+    def _today_notional(self, session: Session, prices: Mapping[str, float]) -> float:
+        midnight = datetime.combine(session.day, time(0), NEW_YORK)
+        total = 0.0
+        for order in self.broker.orders_since(midnight):
+            if order.client_order_id.startswith(self.prefix) or order.status == "rejected":
+                continue
+            total += _order_value(order, prices)
+        return total
+
+    def _context(
+        self,
+        view: PortfolioView,
+        symbols: frozenset[str],
+        today: float,
+        before: int,
+        verdict: HaltVerdict,
+    ) -> risk.RiskContext:
+        return risk.RiskContext(
+            limits=self.limits,
+            equity=view.equity,
+            holdings={s: h.qty for s, h in view.holdings.items()},
+            position_values={s: h.market_value for s, h in view.holdings.items()},
+            prices=view.prices,
+            buying_power=view.cash_available,
+            strategy_symbols=symbols,
+            today_notional=today,
+            orders_before=before,
+            halted_by=", ".join(verdict.halted_by) or None,
+            reduce_only_by=", ".join(verdict.reduce_only_by) or None,
+        )
+
+    def _judge(self, decisions: Sequence[risk.Decision]) -> list[PlannedOrder]:
+        passed = []
+        for decision in decisions:
+            self.state.planned += 1
+            if decision.reason is None:
+                passed.append(decision.order)
+            else:
+                self.log.warning(
+                    "risk engine rejected an order",
+                    symbol=decision.order.symbol,
+                    side=decision.order.side,
+                    reason=decision.reason,
+                )
+                self.state.rejections.append(
+                    RejectionReport(symbol=decision.order.symbol, reason=decision.reason)
+                )
+        return passed
+
+    def _dry_run(
+        self,
+        view: PortfolioView,
+        targets: Mapping[str, float],
+        symbols: frozenset[str],
+        today: float,
+        verdict: HaltVerdict,
+    ) -> tuple[Outcome, str]:
+        plan = planner.plan(view, targets, self.settings)
+        sells = self._judge(risk.check(plan.sells, self._context(view, symbols, today, 0, verdict)))
+        after = planner.after_sells(view, tuple(sells))
+        spent = today + sum(o.estimated_notional for o in sells)
+        context = self._context(after, symbols, spent, len(sells), verdict)
+        buys = self._judge(risk.check(plan.buys, context))
+        for order in sells + buys:
+            cid = self._id(order)
+            self.log.info(
+                "would place order (dry run)",
+                client_order_id=cid,
+                symbol=order.symbol,
+                side=order.side,
+                amount=order.amount,
+            )
+            self.state.dry_run_orders.append(_report(order, cid, "dry-run"))
+        return Outcome.DRY_RUN, f"{len(sells) + len(buys)} orders would be placed"
+
+    def _trade(
+        self,
+        view: PortfolioView,
+        targets: Mapping[str, float],
+        symbols: frozenset[str],
+        today: float,
+        verdict: HaltVerdict,
+    ) -> tuple[Outcome, str]:
+        executor = Executor(
+            self.broker,
+            stop=self.deps.stop,
+            gate=self._gate,
+            concurrency=self.deps.concurrency,
+            submit_attempts=self.deps.submit_attempts,
+            logger=self.log,
+        )
+        verdict = self._halts()
+        sells = planner.plan_sells(view, targets, self.settings)
+        passed = self._judge(risk.check(sells, self._context(view, symbols, today, 0, verdict)))
+        sell_legs = self._submit(executor, passed)
+        fills = executor.wait_for_fills(sell_legs, self.deps.fill_timeout)
+        self._stop_if_needed()
+
+        verdict = self._halts()
+        account = self.broker.account()
+        positions = self.broker.positions()
+        after = self._view(account, positions, dict(view.prices), targets, view.fractionable)
+        buys = planner.plan_buys(after, targets, self.settings)
+        spent = today + sum(_leg_value(leg, fills) for leg in sell_legs)
+        sent = sum(1 for leg in sell_legs if leg.status is not LegStatus.STOPPED)
+        context = self._context(after, symbols, spent, sent, verdict)
+        self._submit(executor, self._judge(risk.check(buys, context)))
+        self._stop_if_needed()
+        return self._outcome()
+
+    def _submit(self, executor: Executor, orders: Sequence[PlannedOrder]) -> list[Leg]:
+        self._stop_if_needed()
+        self._halts()  # before every batch, and the gate before every order
+        legs = executor.submit_all([(order, self._id(order)) for order in orders])
+        self.state.legs.extend(legs)
+        return legs
+
+    def _gate(self, order: PlannedOrder) -> None:
+        """Runs before every submission: the halt state right now decides."""
+        verdict = self.deps.halts.check()
+        if verdict.halted:
+            self.state.halted_by = ", ".join(verdict.halted_by)
+            self.deps.stop.set()
+            raise HaltActive(f"TradingHalt {self.state.halted_by} is active (Halt)")
+        if verdict.reduce_only and order.side is Side.BUY:
+            names = ", ".join(verdict.reduce_only_by)
+            raise RiskRejected(f"TradingHalt {names} (ReduceOnly) allows only position-reducing")
+
+    def _stop_if_needed(self) -> None:
+        if self.state.halted_by:
+            raise HaltActive(f"TradingHalt {self.state.halted_by} is active (Halt)")
+        if self.deps.stop.is_set():
+            raise HaltActive("stopped by SIGTERM")
+
+    def _outcome(self) -> tuple[Outcome, str]:
+        legs = self.state.legs
+        failed = [leg for leg in legs if leg.status is LegStatus.FAILED]
+        if failed:
+            raise BrokerUnavailable(f"{len(failed)} orders in unknown state: {failed[0].reason}")
+        new = [leg for leg in legs if leg.status is LegStatus.SUBMITTED]
+        existing = [leg for leg in legs if leg.status is LegStatus.EXISTING]
+        if new:
+            return Outcome.SUCCEEDED, f"{len(new)} orders submitted"
+        if existing:
+            return Outcome.NO_TRADES, f"all {len(existing)} orders of this run already existed"
+        if self.state.planned:
+            return Outcome.NO_TRADES, f"all {self.state.planned} planned orders were rejected"
+        return Outcome.NO_TRADES, "the portfolio is within the rebalance threshold"
+
+    def _id(self, order: PlannedOrder) -> str:
+        return ids.client_order_id(
+            self.config.uid, self.config.run_id, ids.leg(order.side.value, order.symbol)
+        )
+
+
+def _cancel_own_orders(config: RunConfig, deps: Deps, state: _State) -> None:
+    """After a stop: cancel this run's open orders unless only a ReduceOnly halt applies."""
+    try:
+        verdict = deps.halts.check()
+        if verdict.reduce_only and not verdict.halted:
+            log.info("ReduceOnly halt: leaving this run's open orders in place")
+            return
+    except HaltStateUnknown:
+        pass  # unknown: the safe side is to cancel
+    prefix = ids.run_prefix(config.uid, config.run_id)
+    try:
+        since = deps.now() - timedelta(days=1)
+        for order in deps.broker.orders_since(since):
+            if order.client_order_id.startswith(prefix) and not order.is_terminal:
+                deps.broker.cancel(order.id)
+                log.info("cancelled open order", client_order_id=order.client_order_id)
+    except AlchemiserError as error:
+        log.error("could not cancel this run's open orders", reason=str(error))
+
+
+def _order_value(order: BrokerOrder, prices: Mapping[str, float]) -> float:
+    if order.notional is not None:
+        return order.notional
+    if order.filled_qty and order.filled_avg_price:
+        return order.filled_qty * order.filled_avg_price
+    price = order.limit_price or prices.get(order.symbol) or 0.0
+    return (order.qty or 0.0) * price
+
+
+def _leg_value(leg: Leg, fills: Mapping[str, BrokerOrder]) -> float:
+    order = fills.get(leg.client_order_id) or leg.broker_order
+    if leg.status not in (LegStatus.SUBMITTED, LegStatus.EXISTING) or order is None:
+        return 0.0
+    if order.filled_qty and order.filled_avg_price:
+        return order.filled_qty * order.filled_avg_price
+    return leg.order.estimated_notional
+
+
+def _report(order: PlannedOrder, cid: str, status: str) -> OrderReport:
+    return OrderReport(
+        symbol=order.symbol,
+        side=order.side.value,
+        amount=order.amount,
+        client_order_id=cid,
+        status=status,
+    )
+
+
+def _result(
+    *,
+    config: RunConfig,
+    state: _State,
+    outcome: Outcome,
+    message: str,
+    started: datetime,
+    finished: datetime,
+) -> RunResult:
+    reports = list(state.dry_run_orders)
+    rejections = list(state.rejections)
+    submitted = 0
+    notional = 0.0
+    for leg in state.legs:
+        if leg.status in (LegStatus.REJECTED, LegStatus.STOPPED):
+            rejections.append(RejectionReport(symbol=leg.order.symbol, reason=leg.reason))
+            continue
+        status = leg.broker_order.status if leg.broker_order else leg.status.value
+        if leg.status is LegStatus.EXISTING:
+            status = f"{status} (existing)"
+        if leg.status is LegStatus.SUBMITTED:
+            submitted += 1
+            notional += leg.order.estimated_notional
+        reports.append(_report(leg.order, leg.client_order_id, status))
+    return RunResult(
+        outcome=outcome,
+        run_id=config.run_id,
+        orders_submitted=submitted,
+        orders_rejected=len(rejections),
+        notional=round(notional, 2),
+        orders=reports,
+        rejections=rejections,
+        message=message,
+        started_at=started,
+        finished_at=finished,
+    )

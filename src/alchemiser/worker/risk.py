@@ -1,0 +1,224 @@
+"""The risk engine: every planned order is passed or rejected with a reason.
+
+Rule: pure. An order is never split, resized or rewritten here; it passes as planned
+or is rejected with a reason a person can act on. Orders are judged in sequence, so
+the run-wide limits (orders per run, daily notional, buying power) count the orders
+passed before them. Checks, in order: halt, ReduceOnly, allow-list, price, no
+shorting, maxOrdersPerRun, maxOrderNotional, maxDailyNotional, price collar (limit
+orders), buying power (buys), maxPositionFraction after the order (buys).
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from alchemiser.worker.broker.port import OrderKind, Side
+from alchemiser.worker.planner import PlannedOrder
+
+EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The spec's risk limits."""
+
+    max_order_notional: float = 10_000.0
+    max_position_fraction: float = 0.5
+    max_daily_notional: float = 100_000.0
+    max_orders_per_run: int = 40
+    price_collar_percent: float = 5.0
+    allowed_symbols: frozenset[str] = frozenset()  # explicit list from the spec; empty = none given
+
+
+@dataclass(frozen=True)
+class RiskContext:
+    """Everything the checks read, as of the start of one phase of the run."""
+
+    limits: Limits
+    equity: float
+    holdings: Mapping[str, float]  # quantity held per symbol
+    position_values: Mapping[str, float]  # USD value held per symbol
+    prices: Mapping[str, float]  # latest trade per symbol
+    buying_power: float  # what buys may spend in this phase
+    strategy_symbols: frozenset[str] = frozenset()  # the allow-list when none is given
+    today_notional: float = 0.0  # submitted today before this run's legs, from the broker
+    orders_before: int = 0  # orders this run already passed in earlier phases
+    halted_by: str | None = None  # a Halt-mode TradingHalt is active
+    reduce_only_by: str | None = None  # a ReduceOnly TradingHalt is active
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on one order: `reason` is set exactly when it was rejected."""
+
+    order: PlannedOrder
+    reason: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when the order may be sent."""
+        return self.reason is None
+
+
+@dataclass
+class _Tally:
+    orders: int
+    notional: float
+    spent: float = 0.0
+    added: dict[str, float] = field(default_factory=dict)
+
+
+def check(orders: Sequence[PlannedOrder], context: RiskContext) -> tuple[Decision, ...]:
+    """Judge each order in sequence; return one decision per order, in the same order."""
+    tally = _Tally(orders=context.orders_before, notional=context.today_notional)
+    decisions = []
+    for order in orders:
+        reason = _reason(order, context, tally)
+        decisions.append(Decision(order=order, reason=reason))
+        if reason is None:
+            value = _notional(order, context)
+            tally.orders += 1
+            tally.notional += value
+            if order.side is Side.BUY:
+                tally.spent += value
+                tally.added[order.symbol] = tally.added.get(order.symbol, 0.0) + value
+    return tuple(decisions)
+
+
+def _reason(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    for rule in _RULES:
+        reason = rule(order, context, tally)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _halt(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    if context.halted_by is not None:
+        return f"TradingHalt {context.halted_by} (Halt) forbids new orders"
+    return None
+
+
+def _reduce_only(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    if context.reduce_only_by is None:
+        return None
+    held = context.holdings.get(order.symbol, 0.0)
+    if order.side is Side.SELL and order.qty is not None and order.qty <= held + EPSILON:
+        return None
+    return f"TradingHalt {context.reduce_only_by} (ReduceOnly) allows only position-reducing orders"
+
+
+def _allowed(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    explicit = context.limits.allowed_symbols
+    if explicit:
+        if order.symbol in explicit:
+            return None
+        return f"{order.symbol} is not in allowedSymbols"
+    # No list given: the strategies' symbols may be bought; anything held may be sold.
+    if order.symbol in context.strategy_symbols:
+        return None
+    if order.side is Side.SELL and context.holdings.get(order.symbol, 0.0) > 0:
+        return None
+    return f"{order.symbol} is not a symbol of this strategy's allocations"
+
+
+def _priced(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    if context.prices.get(order.symbol, 0.0) > 0:
+        return None
+    return f"no latest price for {order.symbol}"
+
+
+def _no_short(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    if order.side is Side.BUY:
+        return None
+    held = context.holdings.get(order.symbol, 0.0)
+    if order.qty is None:
+        return "a sell must state a quantity"
+    if order.qty > held + EPSILON:
+        return f"sell of {order.qty:g} {order.symbol} exceeds the {held:g} held"
+    return None
+
+
+def _per_run(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    limit = context.limits.max_orders_per_run
+    if tally.orders + 1 > limit:
+        return f"maxOrdersPerRun {limit} reached"
+    return None
+
+
+def _order_notional(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    value = _notional(order, context)
+    limit = context.limits.max_order_notional
+    if value > limit + EPSILON:
+        return f"notional ${value:,.2f} exceeds maxOrderNotional ${limit:,.2f}"
+    return None
+
+
+def _daily(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    value = _notional(order, context)
+    limit = context.limits.max_daily_notional
+    if tally.notional + value > limit + EPSILON:
+        return (
+            f"today's notional ${tally.notional:,.2f} plus ${value:,.2f} "
+            f"exceeds maxDailyNotional ${limit:,.2f}"
+        )
+    return None
+
+
+def _collar(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    if order.kind is not OrderKind.LIMIT:
+        return None
+    if order.limit_price is None:
+        return "a limit order without a limit price"
+    latest = context.prices[order.symbol]
+    percent = abs(order.limit_price / latest - 1) * 100
+    if percent > context.limits.price_collar_percent + EPSILON:
+        return (
+            f"limit ${order.limit_price:g} is {percent:.2f}% from the latest trade "
+            f"${latest:g}, beyond priceCollarPercent {context.limits.price_collar_percent:g}"
+        )
+    return None
+
+
+def _buying_power(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    if order.side is Side.SELL:
+        return None
+    value = _notional(order, context)
+    left = context.buying_power - tally.spent
+    if value > left + EPSILON:
+        return f"notional ${value:,.2f} exceeds the ${max(left, 0.0):,.2f} buying power left"
+    return None
+
+
+def _position(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    if order.side is Side.SELL:
+        return None
+    held = context.position_values.get(order.symbol, 0.0) + tally.added.get(order.symbol, 0.0)
+    after = (held + _notional(order, context)) / context.equity if context.equity > 0 else 1.0
+    limit = context.limits.max_position_fraction
+    if after > limit + 1e-6:
+        return (
+            f"{order.symbol} would be {after:.1%} of equity, above maxPositionFraction {limit:.1%}"
+        )
+    return None
+
+
+def _notional(order: PlannedOrder, context: RiskContext) -> float:
+    if order.notional is not None:
+        return order.notional
+    price = order.limit_price or context.prices.get(order.symbol) or order.reference_price
+    return (order.qty or 0.0) * price
+
+
+_RULES = (
+    _halt,
+    _reduce_only,
+    _allowed,
+    _priced,
+    _no_short,
+    _per_run,
+    _order_notional,
+    _daily,
+    _collar,
+    _buying_power,
+    _position,
+)
