@@ -1,0 +1,256 @@
+"""Desired Kubernetes objects for a strategy: the CronJob and a run-now Job.
+
+Rule: pure. A function of the strategy, the operator settings and the halt
+decision; returns plain manifests (dicts) that kube.py applies. No I/O, no
+globals, no environment.
+
+The worker pod contract (alchemiser.api.runtime): the spec travels as JSON in
+env ALCHEMISER_STRATEGY_SPEC (complete, defaults filled in); the strategy's
+labels as JSON in ALCHEMISER_STRATEGY_LABELS (so the worker can match halts by
+selector); namespace, name, uid, Job and pod name through the downward API; the
+credentials Secret mounted read-only at runtime.CREDENTIALS_DIR, never as env.
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from alchemiser import __version__
+from alchemiser.api import TradingStrategySpec, runtime
+from alchemiser.operator.settings import OperatorSettings
+
+CRONJOB_NAME_MAX: Final = 52  # CronJob names leave 11 characters for the Job suffix
+JOB_NAME_MAX: Final = 63  # Job names become a pod label value
+CONTAINER: Final = "worker"
+ENV_STRATEGY_LABELS: Final = runtime.ENV_STRATEGY_LABELS
+WORKER_UID: Final = 65532
+HISTORY_LIMIT: Final = 3
+BACKOFF_LIMIT: Final = 1
+RESOURCES: Final[Mapping[str, Mapping[str, str]]] = {
+    "requests": {"cpu": "100m", "memory": "256Mi"},
+    "limits": {"cpu": "1", "memory": "512Mi"},
+}
+ANNOTATION_RUN_TOKEN: Final = "alchemiser.io/run-now-token"
+
+
+@dataclass(frozen=True)
+class StrategyIdentity:
+    """Who a strategy is: what owner references, labels and the downward API need."""
+
+    namespace: str
+    name: str
+    uid: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def _short_hash(text: str, length: int = 8) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def _truncated(name: str, limit: int) -> str:
+    if len(name) <= limit:
+        return name
+    suffix = _short_hash(name)
+    return f"{name[: limit - len(suffix) - 1].rstrip('-.')}-{suffix}"
+
+
+def cronjob_name(strategy_name: str) -> str:
+    """The CronJob's name: the strategy's, shortened with a hash when too long."""
+    return _truncated(strategy_name, CRONJOB_NAME_MAX)
+
+
+def manual_job_name(cronjob: str, token: str) -> str:
+    """A deterministic Job name for one run-now request, so a retry cannot create two Jobs."""
+    return f"{cronjob}-now-{_short_hash(cronjob + '/' + token, 6)}"
+
+
+def selector_labels(identity: StrategyIdentity) -> dict[str, str]:
+    """The labels every child object carries and the operator selects by."""
+    return {
+        runtime.LABEL_STRATEGY: identity.name,
+        runtime.LABEL_STRATEGY_UID: identity.uid,
+    }
+
+
+def common_labels(identity: StrategyIdentity) -> dict[str, str]:
+    """Standard app.kubernetes.io labels plus the strategy's own."""
+    return {
+        "app.kubernetes.io/name": "alchemiser",
+        "app.kubernetes.io/component": "worker",
+        "app.kubernetes.io/instance": _truncated(identity.name, 63),
+        "app.kubernetes.io/part-of": "alchemiser",
+        "app.kubernetes.io/managed-by": "alchemiser-operator",
+        "app.kubernetes.io/version": __version__,
+        **selector_labels(identity),
+    }
+
+
+def owner_reference(identity: StrategyIdentity) -> dict[str, Any]:
+    """A controller owner reference to the strategy, so deleting it garbage-collects children."""
+    return {
+        "apiVersion": runtime.API_VERSION,
+        "kind": runtime.STRATEGY_KIND,
+        "name": identity.name,
+        "uid": identity.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def _label_env(name: str, label: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": f"metadata.labels['{label}']"}}}
+
+
+def _field_env(name: str, path: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}
+
+
+def worker_env(identity: StrategyIdentity, spec: TradingStrategySpec) -> list[dict[str, Any]]:
+    """The worker container's environment: spec and labels as JSON, identity by downward API."""
+    spec_json = spec.model_dump_json(by_alias=True, exclude_none=True)
+    labels_json = json.dumps(dict(sorted(identity.labels.items())), separators=(",", ":"))
+    return [
+        {"name": runtime.ENV_SPEC, "value": spec_json},
+        {"name": ENV_STRATEGY_LABELS, "value": labels_json},
+        _field_env(runtime.ENV_STRATEGY_NAMESPACE, "metadata.namespace"),
+        _label_env(runtime.ENV_STRATEGY_NAME, runtime.LABEL_STRATEGY),
+        _label_env(runtime.ENV_STRATEGY_UID, runtime.LABEL_STRATEGY_UID),
+        _label_env(runtime.ENV_JOB_NAME, runtime.LABEL_JOB_NAME),
+        _field_env(runtime.ENV_POD_NAME, "metadata.name"),
+        {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+    ]
+
+
+def _container(
+    identity: StrategyIdentity, spec: TradingStrategySpec, settings: OperatorSettings
+) -> dict[str, Any]:
+    return {
+        "name": CONTAINER,
+        "image": settings.image,
+        "imagePullPolicy": settings.image_pull_policy,
+        "args": ["run"],
+        "env": worker_env(identity, spec),
+        "volumeMounts": [
+            {"name": "broker-credentials", "mountPath": runtime.CREDENTIALS_DIR, "readOnly": True},
+            {"name": "tmp", "mountPath": "/tmp"},  # a private emptyDir
+        ],
+        "resources": {kind: dict(values) for kind, values in RESOURCES.items()},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "runAsUser": WORKER_UID,
+            "runAsGroup": WORKER_UID,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "terminationMessagePath": runtime.TERMINATION_LOG,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+
+
+def pod_template(
+    identity: StrategyIdentity, spec: TradingStrategySpec, settings: OperatorSettings
+) -> dict[str, Any]:
+    """The worker pod template: one container, restrictive, credentials as read-only files."""
+    pod_spec: dict[str, Any] = {
+        "serviceAccountName": settings.worker_service_account,
+        "restartPolicy": "Never",
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": WORKER_UID,
+            "runAsGroup": WORKER_UID,
+            "fsGroup": WORKER_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [_container(identity, spec, settings)],
+        "volumes": [
+            {
+                "name": "broker-credentials",
+                "secret": {
+                    "secretName": spec.broker.credentials_secret,
+                    "defaultMode": 0o440,
+                    "items": [{"key": key, "path": key} for key in runtime.CREDENTIAL_FILES],
+                },
+            },
+            {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
+        ],
+    }
+    if settings.node_selector:
+        pod_spec["nodeSelector"] = dict(settings.node_selector)
+    if settings.tolerations:
+        pod_spec["tolerations"] = [dict(item) for item in settings.tolerations]
+    return {"metadata": {"labels": common_labels(identity)}, "spec": pod_spec}
+
+
+def build_cronjob(
+    identity: StrategyIdentity,
+    spec: TradingStrategySpec,
+    settings: OperatorSettings,
+    *,
+    suspend: bool,
+) -> dict[str, Any]:
+    """The complete desired CronJob, applied as a whole with server-side apply."""
+    labels = common_labels(identity)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {
+            "name": cronjob_name(identity.name),
+            "namespace": identity.namespace,
+            "labels": labels,
+            "ownerReferences": [owner_reference(identity)],
+        },
+        "spec": {
+            "schedule": spec.schedule,
+            "timeZone": spec.time_zone,
+            "suspend": suspend,
+            "concurrencyPolicy": "Forbid",
+            "startingDeadlineSeconds": spec.starting_deadline_seconds,
+            "successfulJobsHistoryLimit": HISTORY_LIMIT,
+            "failedJobsHistoryLimit": HISTORY_LIMIT,
+            "jobTemplate": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    # Retries re-use the Job name, which the worker's order ids rely on.
+                    "backoffLimit": BACKOFF_LIMIT,
+                    "activeDeadlineSeconds": spec.run_deadline_seconds,
+                    "template": pod_template(identity, spec, settings),
+                },
+            },
+        },
+    }
+
+
+def build_manual_job(cronjob: Mapping[str, Any], token: str) -> dict[str, Any]:
+    """A Job from the CronJob's template, owned by it (as `kubectl create job --from` does)."""
+    metadata = cronjob["metadata"]
+    template = cronjob["spec"]["jobTemplate"]
+    template_metadata = template.get("metadata") or {}
+    annotations = dict(template_metadata.get("annotations") or {})
+    annotations["cronjob.kubernetes.io/instantiate"] = "manual"
+    annotations[ANNOTATION_RUN_TOKEN] = token[:256]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": manual_job_name(metadata["name"], token),
+            "namespace": metadata["namespace"],
+            "labels": dict(template_metadata.get("labels") or {}),
+            "annotations": annotations,
+            "ownerReferences": [
+                {
+                    "apiVersion": "batch/v1",
+                    "kind": "CronJob",
+                    "name": metadata["name"],
+                    "uid": metadata["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": template["spec"],
+    }

@@ -1,0 +1,229 @@
+"""kopf handlers: thin glue from kopf's causes to the workflows in reconciler.py.
+
+Rule: no decisions here. Each handler turns kopf's arguments (body, indices,
+memo) into the workflow's inputs, and posts the workflow's Events with
+kopf.event. Handlers are registered on a registry built from the settings, so
+intervals are configurable and nothing happens at import.
+"""
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, cast
+
+import kopf
+import prometheus_client
+
+from alchemiser.api import runtime
+from alchemiser.logs import get_logger
+from alchemiser.operator import halting, metrics, reconciler, results, status
+from alchemiser.operator.kube import Kube
+from alchemiser.operator.reconciler import Context, StrategyRef
+from alchemiser.operator.settings import OperatorSettings
+
+STRATEGIES = (runtime.GROUP, runtime.VERSION, runtime.STRATEGY_PLURAL)
+HALTS = (runtime.GROUP, runtime.VERSION, runtime.HALT_PLURAL)
+JOBS = ("batch", "v1", "jobs")
+OURS = {runtime.LABEL_STRATEGY: kopf.PRESENT}
+ANNOTATION_PREFIX = "alchemiser.io"
+
+log = get_logger(__name__)
+
+
+def _emit(obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
+    kopf.event(kopf.Body(cast(kopf.RawBody, dict(obj))), type=type_, reason=reason, message=message)
+
+
+def _halts(index: kopf.Index[Any, Any]) -> list[halting.HaltView]:
+    return [halt for store in index.values() for halt in store]
+
+
+def _strategies(index: kopf.Index[Any, Any]) -> list[StrategyRef]:
+    return [ref for store in index.values() for ref in store]
+
+
+def _jobs(index: kopf.Index[Any, Any]) -> dict[tuple[str, str], list[str]]:
+    return {key: sorted(store) for key, store in index.items()}
+
+
+def _jobs_of(index: kopf.Index[Any, Any], namespace: str, name: str) -> list[str]:
+    return sorted(index.get((namespace, name), []))
+
+
+def configure(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
+    """kopf settings: annotations for bookkeeping (strict status schema), peering, posting."""
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
+        prefix=ANNOTATION_PREFIX
+    )
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=ANNOTATION_PREFIX, key="last-handled-configuration"
+    )
+    settings.posting.level = logging.INFO
+    settings.peering.name = ours.peering_name
+    settings.peering.standalone = ours.standalone
+    settings.peering.mandatory = not ours.standalone
+    settings.peering.clusterwide = not ours.namespaces
+    settings.peering.stealth = True
+    if ours.priority is not None:
+        settings.peering.priority = ours.priority
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.networking.request_timeout = 30
+
+
+def build_registry(ours: OperatorSettings) -> kopf.OperatorRegistry:
+    """Register every handler on a fresh registry."""
+    registry = kopf.OperatorRegistry()
+    _register_lifecycle(registry, ours)
+    _register_indices(registry)
+    _register_strategies(registry, ours)
+    _register_halts(registry, ours)
+    _register_jobs(registry)
+    return registry
+
+
+def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings) -> None:
+    @kopf.on.startup(registry=registry)
+    async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+        configure(settings, ours)
+        memo.context = Context(settings=ours, kube=Kube.from_environment(), emit=_emit)
+        prometheus_client.start_http_server(
+            ours.metrics_port, addr=ours.metrics_address, registry=metrics.REGISTRY
+        )
+        log.info("operator started", metrics_port=ours.metrics_port, probe_port=ours.probe_port)
+
+    @kopf.on.cleanup(registry=registry)
+    async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+        await memo.context.kube.close()
+
+    @kopf.on.probe(id="strategies", registry=registry)
+    def probe_strategies(**kwargs: Any) -> int:
+        return len(kwargs["strategy_index"])
+
+
+def _register_indices(registry: kopf.OperatorRegistry) -> None:
+    """kopf's in-memory cache, filled from the API before any handler runs."""
+
+    @kopf.index(*STRATEGIES, registry=registry)
+    def strategy_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], StrategyRef]:
+        ref = StrategyRef.from_body(body)
+        return {(ref.namespace, ref.name): ref}
+
+    @kopf.index(*HALTS, registry=registry)
+    def halt_index(body: kopf.Body, **_: Any) -> dict[str, halting.HaltView]:
+        halt = halting.halt_from_body(body)
+        return {halt.name: halt}
+
+    @kopf.index(*JOBS, labels=OURS, registry=registry)
+    def active_job_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], str] | None:
+        metadata = body.get("metadata") or {}
+        if metadata.get("deletionTimestamp") or results.job_finish(body) is not None:
+            return None
+        strategy = (metadata.get("labels") or {})[runtime.LABEL_STRATEGY]
+        return {(metadata["namespace"], strategy): metadata["name"]}
+
+
+def _register_strategies(registry: kopf.OperatorRegistry, ours: OperatorSettings) -> None:
+    @kopf.on.resume(*STRATEGIES, registry=registry)
+    @kopf.on.create(*STRATEGIES, registry=registry)
+    @kopf.on.update(*STRATEGIES, registry=registry)
+    @kopf.timer(*STRATEGIES, interval=ours.resync_seconds, registry=registry)
+    async def reconcile_strategy(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        ref = StrategyRef.from_body(body)
+        await reconciler.reconcile(
+            memo.context,
+            ref,
+            _halts(kwargs["halt_index"]),
+            _jobs_of(kwargs["active_job_index"], ref.namespace, ref.name),
+        )
+
+    run_now_field = ["metadata", "annotations", runtime.ANNOTATION_RUN_NOW]
+
+    @kopf.on.update(*STRATEGIES, field=run_now_field, registry=registry)
+    async def run_now(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        old, new = kwargs.get("old"), kwargs.get("new")
+        if not new or new == old:
+            return
+        ref = StrategyRef.from_body(body)
+        await reconciler.run_now(memo.context, ref, str(new), _halts(kwargs["halt_index"]))
+
+    @kopf.on.event(*STRATEGIES, registry=registry)
+    def strategy_gone(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        if kwargs.get("type") == "DELETED":
+            metadata = body.get("metadata") or {}
+            reconciler.forget_strategy(memo.context, metadata["namespace"], metadata["name"])
+
+
+async def _enforce(
+    body: Mapping[str, Any],
+    memo: kopf.Memo,
+    indices: Mapping[str, Any],
+    *,
+    measure: bool,
+    gone: bool = False,
+) -> None:
+    """Propagate one halt (or its deletion/expiry) and write the halt's status."""
+    ctx: Context = memo.context
+    name = body["metadata"]["name"]
+    halts = [h for h in _halts(indices["halt_index"]) if h.name != name]
+    if not gone:
+        halts.append(halting.halt_from_body(body))
+    result = await reconciler.propagate(
+        ctx,
+        name,
+        halts,
+        _strategies(indices["strategy_index"]),
+        _jobs(indices["active_job_index"]),
+    )
+    now = ctx.clock()
+    reconciler.export_halts(halts, now)
+    if gone:
+        return
+    halt = halting.halt_from_body(body)
+    seconds = None
+    if measure and halt.is_active(now) and halt.created_at is not None:
+        # creationTimestamp has whole seconds (it floors), so this never under-reports.
+        seconds = max(result.seconds, time.time() - halt.created_at.timestamp())
+        metrics.HALT_PROPAGATION_SECONDS.observe(seconds)
+    new_status = status.halt_status(
+        body.get("status"),
+        active=halt.is_active(now),
+        affected=result.affected,
+        propagation_seconds=seconds,
+        generation=body["metadata"].get("generation"),
+        now=now,
+    )
+    await ctx.kube.patch_halt_status(name, new_status)
+    if result.failures:
+        raise kopf.TemporaryError(f"{result.failures} strategies not yet updated", delay=5)
+
+
+def _register_halts(registry: kopf.OperatorRegistry, ours: OperatorSettings) -> None:
+    @kopf.on.create(*HALTS, registry=registry)
+    @kopf.on.update(*HALTS, field="spec", registry=registry)
+    async def halt_changed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        await _enforce(body, memo, kwargs, measure=True)
+
+    @kopf.on.resume(*HALTS, registry=registry)
+    async def halt_resumed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        await _enforce(body, memo, kwargs, measure=False)
+
+    @kopf.on.event(*HALTS, registry=registry)
+    async def halt_deleted(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        if kwargs.get("type") == "DELETED":
+            await _enforce(body, memo, kwargs, measure=False, gone=True)
+
+    @kopf.timer(*HALTS, interval=ours.halt_check_seconds, registry=registry)
+    async def halt_expiry(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        halt = halting.halt_from_body(body)
+        was_active = status.condition_status(body.get("status"), status.ACTIVE) != "False"
+        if was_active and not halt.is_active(memo.context.clock()):
+            await _enforce(body, memo, kwargs, measure=False)
+
+
+def _register_jobs(registry: kopf.OperatorRegistry) -> None:
+    @kopf.on.event(*JOBS, labels=OURS, registry=registry)
+    async def job_event(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        if kwargs.get("type") == "DELETED" or not reconciler.owned_by_cronjob(body):
+            return
+        await reconciler.record_run(memo.context, body)

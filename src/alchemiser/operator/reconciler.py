@@ -1,0 +1,533 @@
+"""The operator's workflows: reconcile a strategy, propagate a halt, record a finished run.
+
+Rule: orchestration only. Decisions come from the pure modules (builders,
+halting, status, results); every API call goes through kube.Kube; Events leave
+through the `emit` callable the handlers pass in. No kopf, no aiohttp here.
+"""
+
+import contextlib
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from alchemiser.api import Mode, TradingStrategySpec, runtime
+from alchemiser.api.parameters import parse_parameters
+from alchemiser.api.result import Outcome
+from alchemiser.errors import ConfigError, KubeError
+from alchemiser.logs import get_logger
+from alchemiser.operator import builders, halting, metrics, results, status
+from alchemiser.operator.kube import Conflict, Kube, gather_bounded
+from alchemiser.operator.settings import OperatorSettings
+
+Emit = Callable[[Mapping[str, Any], str, str, str], None]  # (object ref, type, reason, message)
+ANNOTATION_RESULT: Final = "alchemiser.io/result-recorded"
+STATUS_RETRIES: Final = 5
+
+log = get_logger(__name__)
+
+
+def utcnow() -> datetime:
+    """The wall clock, in UTC (the default Clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class StrategyRef:
+    """What the operator keeps of one strategy (in kopf's index): identity, labels, spec, status."""
+
+    namespace: str
+    name: str
+    uid: str
+    generation: int | None
+    resource_version: str | None
+    labels: Mapping[str, str]
+    spec_json: str
+    status_json: str
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> "StrategyRef":
+        """Build from a TradingStrategy object (kopf body or API answer)."""
+        metadata = body.get("metadata") or {}
+        return cls(
+            namespace=metadata["namespace"],
+            name=metadata["name"],
+            uid=metadata.get("uid", ""),
+            generation=metadata.get("generation"),
+            resource_version=metadata.get("resourceVersion"),
+            labels=dict(metadata.get("labels") or {}),
+            spec_json=json.dumps(dict(body.get("spec") or {}), separators=(",", ":")),
+            status_json=json.dumps(dict(body.get("status") or {}), separators=(",", ":")),
+        )
+
+    @property
+    def identity(self) -> builders.StrategyIdentity:
+        """The identity the builders need."""
+        return builders.StrategyIdentity(self.namespace, self.name, self.uid, self.labels)
+
+    @property
+    def status(self) -> dict[str, Any]:
+        """The status as last seen."""
+        value: dict[str, Any] = json.loads(self.status_json)
+        return value
+
+    @property
+    def halted_by(self) -> list[str]:
+        """status.haltedBy as last seen."""
+        return list(self.status.get("haltedBy") or [])
+
+    def object_ref(self) -> dict[str, Any]:
+        """A minimal object for posting Events about this strategy."""
+        return {
+            "apiVersion": runtime.API_VERSION,
+            "kind": runtime.STRATEGY_KIND,
+            "metadata": {"namespace": self.namespace, "name": self.name, "uid": self.uid},
+        }
+
+
+@dataclass
+class StateGauge:
+    """Keeps alchemiser_strategies{state} equal to the count of strategies in each state."""
+
+    states: dict[tuple[str, str], str] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def set(self, key: tuple[str, str], state: str) -> None:
+        """Record one strategy's state."""
+        old = self.states.get(key)
+        if old == state:
+            return
+        if old is not None:
+            self.counts[old] -= 1
+        self.states[key] = state
+        self.counts[state] += 1
+        self._export()
+
+    def forget(self, key: tuple[str, str]) -> None:
+        """Drop a deleted strategy."""
+        old = self.states.pop(key, None)
+        if old is not None:
+            self.counts[old] -= 1
+            self._export()
+
+    def _export(self) -> None:
+        for state in status.STATES:
+            metrics.STRATEGIES.labels(state=state).set(self.counts[state])
+
+
+@dataclass
+class Context:
+    """Collaborators of every workflow: settings, the API client, the clock, the Event sink."""
+
+    settings: OperatorSettings
+    kube: Kube
+    emit: Emit
+    clock: Callable[[], datetime] = utcnow
+    gauge: StateGauge = field(default_factory=StateGauge)
+    cronjob_generations: dict[tuple[str, str], int] = field(default_factory=dict)
+    recorded_jobs: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What a reconcile found out about a strategy before acting."""
+
+    spec: TradingStrategySpec | None
+    verdict: status.Readiness | None  # None: keep the Ready condition as it is (halt fast path)
+
+
+def _spec(ref: StrategyRef) -> tuple[TradingStrategySpec | None, str | None]:
+    try:
+        return TradingStrategySpec.model_validate_json(ref.spec_json), None
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
+        )
+        return None, f"spec is invalid: {problems}"[:1000]
+
+
+def _parameter_errors(spec: TradingStrategySpec) -> str | None:
+    problems = []
+    for allocation in spec.allocations:
+        try:
+            parse_parameters(allocation.strategy, allocation.parameters)
+        except ConfigError as error:
+            problems.append(str(error))
+    return "; ".join(problems) if problems else None
+
+
+async def _credentials_problem(kube: Kube, namespace: str, secret: str) -> str | None:
+    keys = await kube.secret_keys(namespace, secret)
+    if keys is None:
+        return f"Secret {secret} not found in namespace {namespace}"
+    missing = [key for key in runtime.CREDENTIAL_FILES if key not in keys]
+    if missing:
+        return f"Secret {secret} lacks key(s) {', '.join(missing)}"
+    return None
+
+
+async def examine(ctx: Context, ref: StrategyRef, *, check_credentials: bool) -> Findings:
+    """Validate the spec and parameters, apply the live gate, check the credentials Secret."""
+    spec, spec_error = _spec(ref)
+    if spec is None:
+        return Findings(None, status.readiness(spec_error=spec_error))
+    if not check_credentials:
+        return Findings(spec, None)
+    credentials = await _credentials_problem(
+        ctx.kube, ref.namespace, spec.broker.credentials_secret
+    )
+    verdict = status.readiness(
+        parameters_error=_parameter_errors(spec),
+        live_blocked=spec.mode == Mode.LIVE and not ctx.settings.allow_live_trading,
+        credentials_problem=credentials,
+        cronjob_name=builders.cronjob_name(ref.name),
+    )
+    return Findings(spec, verdict)
+
+
+def _kept_verdict(current: Mapping[str, Any], ref: StrategyRef) -> status.Readiness:
+    for condition in current.get("conditions") or ():
+        if condition.get("type") == status.READY:
+            return status.Readiness(
+                condition.get("status") == "True",
+                str(condition.get("reason", "")),
+                str(condition.get("message", "")),
+            )
+    return status.readiness(cronjob_name=builders.cronjob_name(ref.name))
+
+
+async def reconcile(
+    ctx: Context,
+    ref: StrategyRef,
+    halts: Iterable[halting.HaltView],
+    active_jobs: Iterable[str],
+    *,
+    check_credentials: bool = True,
+) -> None:
+    """Bring one strategy's CronJob, Jobs and status in line with its spec and the halts."""
+    started = time.monotonic()
+    try:
+        await _reconcile(ctx, ref, list(halts), list(active_jobs), check_credentials)
+    except KubeError:
+        metrics.RECONCILES.labels(outcome="error").inc()
+        raise
+    metrics.RECONCILES.labels(outcome="success").inc()
+    metrics.RECONCILE_SECONDS.observe(time.monotonic() - started)
+
+
+async def _reconcile(
+    ctx: Context,
+    ref: StrategyRef,
+    halts: list[halting.HaltView],
+    active_jobs: list[str],
+    check_credentials: bool,
+) -> None:
+    now = ctx.clock()
+    findings = await examine(ctx, ref, check_credentials=check_credentials)
+    decision = halting.decide(halts, ref.namespace, ref.labels, now)
+    current = ref.status
+    verdict = findings.verdict or _kept_verdict(current, ref)
+    name = builders.cronjob_name(ref.name)
+    suspended = True
+    last_schedule: str | None = None
+    if findings.spec is None:
+        await ctx.kube.suspend_cronjob(ref.namespace, name)
+    else:
+        suspended = findings.spec.suspend or decision.halted or not verdict.ready
+        desired = builders.build_cronjob(
+            ref.identity, findings.spec, ctx.settings, suspend=suspended
+        )
+        live, created = await ctx.kube.apply(desired)
+        last_schedule = (live.get("status") or {}).get("lastScheduleTime")
+        _cronjob_events(ctx, ref, live, created)
+    if decision.halted:
+        await _delete_jobs(ctx, ref, active_jobs, decision)
+    new_status = status.strategy_status(
+        current,
+        generation=ref.generation,
+        verdict=verdict,
+        decision=decision,
+        cronjob_name=name,
+        last_schedule_time=last_schedule,
+        now=now,
+    )
+    if new_status != current:
+        await _write_status(ctx, ref, new_status, lambda fresh: _recompute(fresh, new_status))
+    _transition_events(ctx, ref, current, verdict, decision)
+    _export_strategy(ctx, ref, verdict, decision, suspended)
+
+
+def _recompute(fresh: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """Our fields from `wanted` over a fresher status, keeping a newer lastRun/run condition."""
+    merged = dict(wanted)
+    if "lastRun" in fresh:
+        merged["lastRun"] = fresh["lastRun"]
+    fresh_run = [c for c in fresh.get("conditions") or () if c.get("type") == "LastRunSucceeded"]
+    if fresh_run:
+        others = [c for c in wanted.get("conditions") or () if c.get("type") != "LastRunSucceeded"]
+        merged["conditions"] = others + fresh_run
+    return merged
+
+
+async def _write_status(
+    ctx: Context,
+    ref: StrategyRef,
+    new_status: Mapping[str, Any],
+    redo: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+) -> None:
+    """Patch the status guarded by resourceVersion; on conflict re-read and redo."""
+    version = ref.resource_version
+    wanted = new_status
+    for _ in range(STATUS_RETRIES):
+        try:
+            await ctx.kube.patch_strategy_status(ref.namespace, ref.name, wanted, version)
+            return
+        except Conflict:
+            fresh = await ctx.kube.get_strategy(ref.namespace, ref.name)
+            if fresh is None:
+                return
+            version = fresh["metadata"].get("resourceVersion")
+            wanted = redo(fresh.get("status") or {})
+    raise KubeError(f"status of {ref.namespace}/{ref.name} kept changing; will retry")
+
+
+def _cronjob_events(ctx: Context, ref: StrategyRef, live: Mapping[str, Any], created: bool) -> None:
+    key = (ref.namespace, ref.name)
+    generation = int((live.get("metadata") or {}).get("generation") or 0)
+    previous = ctx.cronjob_generations.get(key)
+    ctx.cronjob_generations[key] = generation
+    name = live.get("metadata", {}).get("name", "")
+    if created:
+        ctx.emit(ref.object_ref(), "Normal", "CronJobCreated", f"created CronJob {name}")
+    elif previous is not None and generation != previous:
+        ctx.emit(ref.object_ref(), "Normal", "CronJobUpdated", f"updated CronJob {name}")
+
+
+def _transition_events(
+    ctx: Context,
+    ref: StrategyRef,
+    current: Mapping[str, Any],
+    verdict: status.Readiness,
+    decision: halting.HaltDecision,
+) -> None:
+    obj = ref.object_ref()
+    was_halted = status.condition_status(current, status.HALTED) == "True"
+    halted, _, message = status.halted_message(decision)
+    if halted and not was_halted:
+        ctx.emit(obj, "Warning", "Halted", message)
+    elif was_halted and not halted:
+        ctx.emit(obj, "Normal", "Resumed", "no TradingHalt matches any more; scheduling resumed")
+    old_reason = next(
+        (c.get("reason") for c in current.get("conditions") or () if c.get("type") == status.READY),
+        None,
+    )
+    if not verdict.ready and verdict.reason != old_reason:
+        ctx.emit(obj, "Warning", verdict.reason, verdict.message)
+    elif verdict.ready and old_reason not in (None, status.RECONCILED):
+        ctx.emit(obj, "Normal", "Ready", verdict.message)
+
+
+def _export_strategy(
+    ctx: Context,
+    ref: StrategyRef,
+    verdict: status.Readiness,
+    decision: halting.HaltDecision,
+    suspended: bool,
+) -> None:
+    labels = {"namespace": ref.namespace, "strategy": ref.name}
+    metrics.STRATEGY_READY.labels(**labels).set(1 if verdict.ready else 0)
+    metrics.STRATEGY_HALTED.labels(**labels).set(1 if decision.halted else 0)
+    ctx.gauge.set((ref.namespace, ref.name), status.strategy_state(verdict, decision, suspended))
+
+
+def forget_strategy(ctx: Context, namespace: str, name: str) -> None:
+    """Drop a deleted strategy's metrics and bookkeeping."""
+    for gauge in (metrics.STRATEGY_READY, metrics.STRATEGY_HALTED):
+        with contextlib.suppress(KeyError):
+            gauge.remove(namespace, name)
+    ctx.gauge.forget((namespace, name))
+    ctx.cronjob_generations.pop((namespace, name), None)
+
+
+async def _delete_jobs(
+    ctx: Context, ref: StrategyRef, jobs: list[str], decision: halting.HaltDecision
+) -> None:
+    for job in jobs:
+        if await ctx.kube.delete_job(ref.namespace, job):
+            ctx.emit(
+                ref.object_ref(),
+                "Warning",
+                "JobDeleted",
+                f"deleted active Job {job}: halted by {', '.join(decision.halting)}",
+            )
+
+
+# --- halts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Propagation:
+    """The result of enforcing one halt: strategies it matches, and how long it took."""
+
+    affected: int
+    seconds: float
+    failures: int
+
+
+async def propagate(
+    ctx: Context,
+    halt_name: str,
+    halts: list[halting.HaltView],
+    strategies: Iterable[StrategyRef],
+    jobs: Mapping[tuple[str, str], list[str]],
+) -> Propagation:
+    """Reconcile, concurrently and bounded, every strategy this halt matches or used to match.
+
+    `halts` are all halts that exist now (the one being deleted left out). Strategies
+    that end up halted take the fast path (no Secret read: a halted CronJob is
+    suspended whatever the credentials); strategies being released get a full reconcile.
+    """
+    started = time.monotonic()
+    now = ctx.clock()
+    this = next((h for h in halts if h.name == halt_name), None)
+    selected = [
+        ref
+        for ref in strategies
+        if halt_name in ref.halted_by
+        or (this is not None and this.is_active(now) and this.matches(ref.namespace, ref.labels))
+    ]
+    calls = []
+    for ref in selected:
+        decision = halting.decide(halts, ref.namespace, ref.labels, now)
+        calls.append(
+            reconcile(
+                ctx,
+                ref,
+                halts,
+                jobs.get((ref.namespace, ref.name), []),
+                check_credentials=not decision.halted,
+            )
+        )
+    outcomes = await gather_bounded(ctx.settings.concurrency, calls)
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    for failure in failures[:5]:
+        log.warning("halt propagation failed for a strategy", halt=halt_name, error=str(failure))
+    affected = 0
+    if this is not None and this.is_active(now):
+        affected = sum(1 for ref in selected if this.matches(ref.namespace, ref.labels))
+    return Propagation(affected, time.monotonic() - started, len(failures))
+
+
+def export_halts(halts: Iterable[halting.HaltView], now: datetime) -> None:
+    """Set alchemiser_halts_active{mode}."""
+    counts: Counter[str] = Counter(h.mode for h in halts if h.is_active(now))
+    for mode in (halting.MODE_HALT, halting.MODE_REDUCE_ONLY):
+        metrics.HALTS_ACTIVE.labels(mode=mode).set(counts[mode])
+
+
+# --- run-now and run results -------------------------------------------------------------
+
+
+async def run_now(
+    ctx: Context, ref: StrategyRef, token: str, halts: Iterable[halting.HaltView]
+) -> None:
+    """Create one Job from the CronJob's template, unless halted, suspended or not Ready."""
+    obj = ref.object_ref()
+    decision = halting.decide(halts, ref.namespace, ref.labels, ctx.clock())
+    spec, _ = _spec(ref)
+    refusal = None
+    if decision.halted:
+        refusal = f"halted by TradingHalt {', '.join(decision.halting)}"
+    elif spec is not None and spec.suspend:
+        refusal = "the strategy is suspended (spec.suspend)"
+    elif status.condition_status(ref.status, status.READY) == "False":
+        refusal = "the strategy is not Ready"
+    cronjob = None
+    if refusal is None:
+        cronjob = await ctx.kube.get_cronjob(ref.namespace, builders.cronjob_name(ref.name))
+        if cronjob is None:
+            refusal = "its CronJob does not exist yet"
+    if refusal is not None or cronjob is None:
+        ctx.emit(obj, "Warning", "RunNowRefused", f"run-now {token!r} not started: {refusal}")
+        return
+    job = builders.build_manual_job(cronjob, token)
+    if await ctx.kube.create_job(job):
+        ctx.emit(obj, "Normal", "RunStarted", f"created Job {job['metadata']['name']} (run-now)")
+
+
+def owned_by_cronjob(job: Mapping[str, Any]) -> bool:
+    """True for Jobs whose controller is a CronJob (ours carry the strategy label too)."""
+    return any(
+        owner.get("kind") == "CronJob" and owner.get("controller")
+        for owner in (job.get("metadata") or {}).get("ownerReferences") or ()
+    )
+
+
+async def record_run(ctx: Context, job: Mapping[str, Any]) -> bool:
+    """Record a finished Job's result on its strategy; False when there was nothing to do."""
+    metadata = job.get("metadata") or {}
+    finish = results.job_finish(job)
+    uid = str(metadata.get("uid", ""))
+    annotations = metadata.get("annotations") or {}
+    if finish is None or uid in ctx.recorded_jobs or ANNOTATION_RESULT in annotations:
+        return False
+    namespace, job_name = metadata["namespace"], metadata["name"]
+    strategy = (metadata.get("labels") or {}).get(runtime.LABEL_STRATEGY)
+    if not strategy:
+        return False
+    pods = await ctx.kube.job_pods(namespace, job_name)
+    last_run, result = results.last_run(job_name, finish, pods)
+    fresh = await ctx.kube.get_strategy(namespace, strategy)
+    if fresh is not None:
+        ref = StrategyRef.from_body(fresh)
+        new_status = status.run_status(
+            ref.status, last_run=last_run, generation=ref.generation, now=ctx.clock()
+        )
+        await _write_status(
+            ctx,
+            ref,
+            new_status,
+            lambda current: status.run_status(
+                current, last_run=last_run, generation=ref.generation, now=ctx.clock()
+            ),
+        )
+        outcome = str(last_run["outcome"])
+        kind = "Warning" if outcome == Outcome.FAILED.value else "Normal"
+        summary = (
+            f"Job {job_name} finished: {outcome}; orders submitted "
+            f"{last_run.get('ordersSubmitted', 0)}, rejected {last_run.get('ordersRejected', 0)}"
+        )
+        if last_run.get("message"):
+            summary += f"; {last_run['message']}"
+        ctx.emit(ref.object_ref(), kind, "RunFinished", summary)
+    _export_run(namespace, strategy, last_run, result is not None)
+    ctx.recorded_jobs.add(uid)
+    await ctx.kube.annotate_job(namespace, job_name, {ANNOTATION_RESULT: str(last_run["outcome"])})
+    return True
+
+
+def _export_run(namespace: str, strategy: str, last_run: Mapping[str, Any], parsed: bool) -> None:
+    outcome = str(last_run["outcome"])
+    labels = {"namespace": namespace, "strategy": strategy}
+    metrics.RUNS.labels(outcome=outcome, **labels).inc()
+    metrics.ORDERS.labels(outcome="submitted", **labels).inc(last_run.get("ordersSubmitted", 0))
+    metrics.ORDERS.labels(outcome="rejected", **labels).inc(last_run.get("ordersRejected", 0))
+    metrics.NOTIONAL.labels(**labels).inc(max(0.0, float(last_run.get("notional", 0.0))))
+    finished = halting.parse_time(last_run.get("finishedAt"))
+    stamp = finished.timestamp() if finished is not None else time.time()
+    metrics.LAST_RUN.labels(**labels).set(stamp)
+    if outcome != Outcome.FAILED.value:
+        metrics.LAST_SUCCESS.labels(**labels).set(stamp)
+    log.info(
+        "recorded a finished run",
+        namespace=namespace,
+        strategy=strategy,
+        job=last_run.get("job"),
+        outcome=outcome,
+        parsed=parsed,
+    )

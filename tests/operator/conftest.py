@@ -1,0 +1,52 @@
+"""Shared builders of test inputs for the operator's pure modules."""
+
+from typing import Any
+
+import pytest
+
+from alchemiser.api import TradingStrategySpec
+from alchemiser.operator.builders import StrategyIdentity
+from alchemiser.operator.settings import OperatorSettings
+
+
+def spec_wire(**overrides: Any) -> dict[str, Any]:
+    """A valid strategy spec in wire form."""
+    spec: dict[str, Any] = {
+        "schedule": "45 15 * * 1-5",
+        "mode": "paper",
+        "allocations": [
+            {"strategy": "static", "weight": 1.0, "parameters": {"weights": {"SPY": 1.0}}}
+        ],
+        "broker": {"credentialsSecret": "alpaca-paper"},
+    }
+    spec.update(overrides)
+    return spec
+
+
+@pytest.fixture
+def spec() -> TradingStrategySpec:
+    """A valid spec model."""
+    return TradingStrategySpec.model_validate(spec_wire())
+
+
+@pytest.fixture
+def identity() -> StrategyIdentity:
+    """A strategy identity with a team label."""
+    return StrategyIdentity("trading", "nuclear-trader", "uid-1", {"team": "quant"})
+
+
+@pytest.fixture
+def settings() -> OperatorSettings:
+    """Settings that route workers to the local runner node."""
+    return OperatorSettings(
+        image="example/alchemiser:test",
+        node_selector={"alchemiser.io/local-runner": "true"},
+        tolerations=(
+            {
+                "key": "alchemiser.io/local-runner",
+                "operator": "Equal",
+                "value": "true",
+                "effect": "NoSchedule",
+            },
+        ),
+    )

@@ -1,0 +1,87 @@
+"""Operator settings: flags override environment variables, which override defaults."""
+
+import argparse
+
+import pytest
+
+from alchemiser import __version__
+from alchemiser.errors import ConfigError
+from alchemiser.operator import settings
+
+
+def _parse(argv, env=None):
+    parser = argparse.ArgumentParser()
+    settings.add_arguments(parser)
+    return settings.from_args(parser.parse_args(argv), env or {})
+
+
+def test_defaults_are_safe():
+    """By default: versioned image, all namespaces, live trading off, worker SA."""
+    config = _parse([])
+    assert config.image == f"ghcr.io/alchemiser/alchemiser:{__version__}"
+    assert config.allow_live_trading is False
+    assert config.namespaces == ()
+    assert config.worker_service_account == "alchemiser-worker"
+    assert config.resync_seconds < 60
+
+
+def test_flags_beat_environment():
+    """A flag wins over its environment variable; the variable wins over the default."""
+    env = {"ALCHEMISER_WORKER_IMAGE": "env/image:1", "ALCHEMISER_ALLOW_LIVE_TRADING": "true"}
+    assert _parse([], env).image == "env/image:1"
+    assert _parse([], env).allow_live_trading is True
+    assert (
+        _parse(["--image", "flag/image:2", "--no-allow-live-trading"], env).image == "flag/image:2"
+    )
+    assert _parse(["--no-allow-live-trading"], env).allow_live_trading is False
+
+
+def test_node_selector_and_tolerations_parse():
+    """KEY=VALUE selectors and KEY[=VALUE]:EFFECT tolerations become pod fields."""
+    config = _parse(
+        [
+            "--node-selector",
+            "alchemiser.io/local-runner=true",
+            "--tolerations",
+            "alchemiser.io/local-runner=true:NoSchedule",
+            "--tolerations",
+            "dedicated:NoExecute",
+        ]
+    )
+    assert config.node_selector == {"alchemiser.io/local-runner": "true"}
+    assert config.tolerations == (
+        {
+            "key": "alchemiser.io/local-runner",
+            "operator": "Equal",
+            "value": "true",
+            "effect": "NoSchedule",
+        },
+        {"key": "dedicated", "operator": "Exists", "effect": "NoExecute"},
+    )
+
+
+def test_environment_lists_and_json_tolerations():
+    """Comma lists and a JSON toleration list are accepted from the environment."""
+    env = {
+        "ALCHEMISER_NAMESPACES": "a, b",
+        "ALCHEMISER_WORKER_TOLERATIONS": '[{"key": "k", "operator": "Exists"}]',
+    }
+    config = _parse([], env)
+    assert config.namespaces == ("a", "b")
+    assert config.tolerations == ({"key": "k", "operator": "Exists"},)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--image-pull-policy", "Sometimes"],
+        ["--resync-seconds", "90"],
+        ["--metrics-port", "0"],
+        ["--tolerations", "novalue"],
+        ["--node-selector", "nokey"],
+    ],
+)
+def test_invalid_settings_are_refused(argv):
+    """Bad values raise ConfigError naming the setting."""
+    with pytest.raises(ConfigError):
+        _parse(argv)
