@@ -453,7 +453,10 @@ def _result(
     notional = 0.0
     for leg in state.legs:
         if leg.status in (LegStatus.REJECTED, LegStatus.STOPPED):
-            rejections.append(RejectionReport(symbol=leg.order.symbol, reason=leg.reason))
+            reason = leg.reason
+            if leg.status is LegStatus.STOPPED and state.halted_by and "TradingHalt" not in reason:
+                reason = f"not sent: TradingHalt {state.halted_by} is active (Halt)"
+            rejections.append(RejectionReport(symbol=leg.order.symbol, reason=reason))
             continue
         status = leg.broker_order.status if leg.broker_order else leg.status.value
         if leg.status is LegStatus.EXISTING:

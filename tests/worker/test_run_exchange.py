@@ -1,0 +1,227 @@
+"""Whole runs of the worker pipeline against the embedded paper exchange (real HTTP, alpaca-py)."""
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from run_support import (
+    OPEN_NOW,
+    UID,
+    AfterSubmit,
+    Halts,
+    Keys,
+    broker,
+    config,
+    deps,
+    kubelet_rotate,
+    kubelet_secret_dir,
+    orders_by_client_id,
+    spec,
+)
+
+from alchemiser.api import HaltMode, TradingHaltSpec
+from alchemiser.api.result import Outcome
+from alchemiser.sim import embedded
+from alchemiser.sim.embedded import EmbeddedExchange
+from alchemiser.worker import ids, pipeline
+from alchemiser.worker.credentials import CredentialsDir
+from alchemiser.worker.halts import Halt
+
+PREFIX_B = ids.run_prefix(UID, "run-b")
+WEIGHTS = {"SPY": 0.4, "QQQ": 0.3, "TLT": 0.3}
+
+
+@pytest.fixture
+def exchange() -> Iterator[EmbeddedExchange]:
+    """A fresh paper exchange at 10:00 New York on a trading day, $100k cash."""
+    with embedded.start(now=OPEN_NOW, key_id="test-key", secret_key="test-secret-123") as ex:
+        yield ex
+
+
+def test_full_rebalance_from_cash_buys_every_target(exchange: EmbeddedExchange) -> None:
+    """From all cash, a run buys each target symbol once and reports Succeeded."""
+    result = pipeline.run(config(spec(WEIGHTS)), deps(broker(exchange)))
+    assert result.outcome is Outcome.SUCCEEDED, result.message
+    assert sorted(o.symbol for o in result.orders) == ["QQQ", "SPY", "TLT"]
+    assert all(o.side == "buy" for o in result.orders)
+    grouped = orders_by_client_id(exchange)
+    assert len(grouped) == 3 and all(len(v) == 1 for v in grouped.values())
+    assert {v[0]["status"] for v in grouped.values()} == {"filled"}
+
+
+def test_rebalance_sells_before_it_buys(exchange: EmbeddedExchange) -> None:
+    """Moving from one portfolio to another submits every sell before any buy."""
+    first = pipeline.run(config(spec({"SPY": 0.5, "QQQ": 0.5}), "run-a"), deps(broker(exchange)))
+    assert first.outcome is Outcome.SUCCEEDED, first.message
+    second = pipeline.run(
+        config(spec({"TLT": 0.6, "SPY": 0.2, "IEF": 0.2}, maxDailyNotional=1e6), "run-b"),
+        deps(broker(exchange)),
+    )
+    assert second.outcome is Outcome.SUCCEEDED, second.message
+    sides = {(o.symbol, o.side) for o in second.orders}
+    assert sides == {("QQQ", "sell"), ("SPY", "sell"), ("TLT", "buy"), ("IEF", "buy")}
+    placed = [o for o in exchange.orders() if o["client_order_id"].startswith(PREFIX_B)]
+    sells = [o["submitted_at"] for o in placed if o["side"] == "sell"]
+    buys = [o["submitted_at"] for o in placed if o["side"] == "buy"]
+    assert max(sells) <= min(buys)
+    positions = {p.symbol: p for p in broker(exchange).positions()}
+    assert "QQQ" not in positions  # a full exit closed the position
+
+
+def test_same_run_id_rerun_places_nothing_new(exchange: EmbeddedExchange) -> None:
+    """Running the same run id again finds every leg at the broker and submits nothing."""
+    first = pipeline.run(config(spec(WEIGHTS)), deps(broker(exchange)))
+    assert first.orders_submitted == 3
+    before = len(exchange.orders())
+    again = pipeline.run(config(spec(WEIGHTS)), deps(broker(exchange)))
+    assert again.outcome in (Outcome.NO_TRADES, Outcome.SUCCEEDED)
+    assert again.orders_submitted == 0
+    assert len(exchange.orders()) == before
+
+
+@pytest.mark.parametrize(
+    ("faults", "recovery"),
+    [
+        ("429=0.5", "retrying with the same id"),
+        ("5xx=0.4", "retrying with the same id"),
+        ("lost-response=0.7", "accepted although the response failed"),
+    ],
+    ids=["429", "5xx", "lost-response"],
+)
+def test_injected_faults_still_give_exactly_one_order_per_leg(
+    exchange: EmbeddedExchange, faults: str, recovery: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rate limits, server errors and lost responses end with one order per leg, none twice."""
+    weights = {
+        s: 0.1 for s in ("SPY", "QQQ", "TLT", "IEF", "XLK", "XLF", "XLP", "VTV", "GLD", "BIL")
+    }
+    exchange.set_faults(faults)
+    adapter = broker(exchange, read_attempts=12)
+    result = pipeline.run(config(spec(weights)), deps(adapter, submit_attempts=12))
+    exchange.set_faults("")
+    assert result.outcome is Outcome.SUCCEEDED, result.message
+    grouped = orders_by_client_id(exchange)
+    assert len(grouped) == 10
+    assert all(len(orders) == 1 for orders in grouped.values())
+    assert {o.client_order_id for o in result.orders} == set(grouped)
+    assert recovery in capsys.readouterr().out  # the fault was really met and recovered from
+
+
+@pytest.mark.parametrize(
+    ("now", "why"),
+    [
+        ("2026-11-26T15:00:00+00:00", "Thanksgiving"),
+        ("2026-11-27T18:30:00+00:00", "13:30 New York, after the 13:00 early close"),
+    ],
+)
+def test_holiday_and_after_early_close_are_market_closed(
+    exchange: EmbeddedExchange, now: str, why: str
+) -> None:
+    """A holiday and the time after an early close end the run as MarketClosed with no orders."""
+    exchange.set_now(datetime.fromisoformat(now))
+    result = pipeline.run(config(spec(WEIGHTS)), deps(broker(exchange)))
+    assert result.outcome is Outcome.MARKET_CLOSED, why
+    assert exchange.orders() == []
+
+
+def test_dry_run_submits_nothing_but_reports_the_orders(exchange: EmbeddedExchange) -> None:
+    """dryRun plans and risk-checks the orders, reports them, and sends none."""
+    result = pipeline.run(config(spec(WEIGHTS, mode="dryRun")), deps(broker(exchange)))
+    assert result.outcome is Outcome.DRY_RUN
+    assert sorted(o.symbol for o in result.orders) == ["QQQ", "SPY", "TLT"]
+    assert {o.status for o in result.orders} == {"dry-run"}
+    assert result.orders_submitted == 0
+    assert exchange.orders() == []
+
+
+def test_halt_appearing_between_sells_and_buys_stops_the_buys(exchange: EmbeddedExchange) -> None:
+    """A Halt that appears after the sells are sent stops every buy; outcome Halted."""
+    first = pipeline.run(config(spec({"SPY": 0.5, "QQQ": 0.5}), "run-a"), deps(broker(exchange)))
+    assert first.outcome is Outcome.SUCCEEDED
+    source = Halts()
+
+    def halt_now(count: int) -> None:
+        source.halts = [Halt(name="outage", spec=TradingHaltSpec(reason="broker outage"))]
+
+    adapter = AfterSubmit(broker(exchange), halt_now)
+    weights = {"TLT": 0.6, "SPY": 0.2, "IEF": 0.2}
+    result = pipeline.run(
+        config(spec(weights, maxDailyNotional=1e6), "run-b"), deps(adapter, source)
+    )
+    assert result.outcome is Outcome.HALTED
+    assert "outage" in result.message
+    run_b = [o for o in exchange.orders() if o["client_order_id"].startswith(PREFIX_B)]
+    assert {o["side"] for o in run_b} == {"sell"}  # the sells went out, no buy did
+
+
+def test_halt_appearing_mid_batch_stops_the_next_order(exchange: EmbeddedExchange) -> None:
+    """With orders sent one at a time, a Halt after the first submission stops the rest."""
+    source = Halts()
+
+    def halt_now(count: int) -> None:
+        source.halts = [Halt(name="kill", spec=TradingHaltSpec(reason="manual stop"))]
+
+    adapter = AfterSubmit(broker(exchange), halt_now)
+    result = pipeline.run(config(spec(WEIGHTS)), deps(adapter, source, concurrency=1))
+    assert result.outcome is Outcome.HALTED
+    assert len(exchange.orders()) == 1
+    assert result.orders_submitted == 1
+    assert len(result.rejections) == 2
+    assert all("TradingHalt kill is active" in r.reason for r in result.rejections)
+
+
+def test_unreadable_halt_state_fails_closed_with_no_orders(exchange: EmbeddedExchange) -> None:
+    """When halts cannot be read the run places nothing and fails."""
+    source = Halts()
+    source.fail = True
+    result = pipeline.run(config(spec(WEIGHTS)), deps(broker(exchange), source))
+    assert result.outcome is Outcome.FAILED
+    assert "halt state unknown" in result.message
+    assert exchange.orders() == []
+
+
+def test_reduce_only_halt_lets_sells_through_and_rejects_buys(exchange: EmbeddedExchange) -> None:
+    """Under a ReduceOnly halt the sells of a rebalance pass and every buy is rejected."""
+    first = pipeline.run(config(spec({"SPY": 0.5, "QQQ": 0.5}), "run-a"), deps(broker(exchange)))
+    assert first.outcome is Outcome.SUCCEEDED
+    source = Halts()
+    source.halts = [
+        Halt(name="calm", spec=TradingHaltSpec(reason="volatile", mode=HaltMode.REDUCE_ONLY))
+    ]
+    weights = {"TLT": 0.6, "SPY": 0.2, "IEF": 0.2}
+    result = pipeline.run(
+        config(spec(weights, maxDailyNotional=1e6), "run-b"), deps(broker(exchange), source)
+    )
+    assert result.outcome is Outcome.SUCCEEDED
+    assert {(o.symbol, o.side) for o in result.orders} == {("QQQ", "sell"), ("SPY", "sell")}
+    assert {r.symbol for r in result.rejections} == {"TLT", "IEF"}
+    assert all("ReduceOnly" in r.reason for r in result.rejections)
+
+
+def test_rotated_credentials_directory_is_picked_up_mid_run(
+    exchange: EmbeddedExchange, tmp_path: Path
+) -> None:
+    """After the first order the exchange and the mounted Secret rotate; the run completes."""
+    secret_dir = kubelet_secret_dir(tmp_path / "broker", "test-key", "test-secret-123")
+
+    def rotate(count: int) -> None:
+        if count == 1:
+            exchange.rotate_keys("rotated-key", "rotated-secret-456")
+            kubelet_rotate(secret_dir, "rotated-key", "rotated-secret-456")
+
+    adapter = AfterSubmit(broker(exchange, CredentialsDir(secret_dir)), rotate)
+    result = pipeline.run(config(spec(WEIGHTS)), deps(adapter, concurrency=1))
+    assert result.outcome is Outcome.SUCCEEDED, result.message
+    assert result.orders_submitted == 3
+    assert len(exchange.orders()) == 3
+
+
+def test_wrong_credentials_fail_the_run_without_revealing_them(exchange: EmbeddedExchange) -> None:
+    """Refused credentials end the run as Failed, naming the refusal but not the secret."""
+    adapter = broker(exchange, Keys("test-key", "not-the-secret-987"))
+    result = pipeline.run(config(spec(WEIGHTS)), deps(adapter))
+    assert result.outcome is Outcome.FAILED
+    assert "refused the credentials" in result.message
+    assert "not-the-secret-987" not in result.to_json()
+    assert exchange.orders() == []
