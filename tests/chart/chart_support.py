@@ -298,7 +298,9 @@ def variable_metric_names(dashboard: Mapping[str, Any]) -> set[str]:
         if variable["type"] != "query":
             continue
         query = variable["query"]["query"]
-        match = re.fullmatch(r"label_values\(\s*([A-Za-z_:][A-Za-z0-9_:]*)[^,]*,\s*\w+\s*\)", query)
+        match = re.fullmatch(
+            r"label_values\(\s*([A-Za-z_:][A-Za-z0-9_:]*)(\{[^{}]*\})?\s*,\s*\w+\s*\)", query
+        )
         assert match, f"unexpected variable query {query!r}"
         names.add(match.group(1))
     return names

@@ -37,6 +37,7 @@ def test_default_render_has_the_operator_and_no_optional_objects() -> None:
     docs = render()
     kinds = sorted({doc["kind"] for doc in docs})
     assert kinds == [
+        "ClusterKopfPeering",
         "ClusterRole",
         "ClusterRoleBinding",
         "CustomResourceDefinition",
@@ -45,6 +46,9 @@ def test_default_render_has_the_operator_and_no_optional_objects() -> None:
         "ServiceAccount",
     ]
     assert not find(docs, "ConfigMap")
+    peering = one(docs, "ClusterKopfPeering")
+    assert peering["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
+    assert "--peering-name=alchemiser" in _container(docs)["args"]
     assert all(doc["metadata"].get("namespace", NAMESPACE) == NAMESPACE for doc in docs)
 
 
@@ -101,10 +105,11 @@ def test_operator_pod_runs_non_root_with_a_read_only_root() -> None:
 
 
 def test_allow_live_trading_reaches_the_operator(tmp_path: Path) -> None:
-    """allowLiveTrading (default false) is passed to the operator only when true."""
-    assert "--allow-live-trading" not in _container(render())["args"]
-    live = _container(render({"allowLiveTrading": True}, tmp=tmp_path))
-    assert "--allow-live-trading" in live["args"]
+    """allowLiveTrading (default false) reaches the operator as an explicit flag."""
+    default = _container(render())["args"]
+    assert "--no-allow-live-trading" in default and "--allow-live-trading" not in default
+    live = _container(render({"allowLiveTrading": True}, tmp=tmp_path))["args"]
+    assert "--allow-live-trading" in live and "--no-allow-live-trading" not in live
 
 
 def test_watch_namespaces_scope_the_operator(tmp_path: Path) -> None:
@@ -114,7 +119,14 @@ def test_watch_namespaces_scope_the_operator(tmp_path: Path) -> None:
     assert "--namespace=team-a" in args and "--namespace=team-b" in args
     assert "--all-namespaces" not in args
     bindings = find(docs, "RoleBinding")
-    assert sorted(b["metadata"]["namespace"] for b in bindings) == ["team-a", "team-b"]
+    assert sorted(b["metadata"]["namespace"] for b in bindings) == [
+        NAMESPACE,  # events about cluster-scoped halts
+        "team-a",
+        "team-b",
+    ]
+    assert one(docs, "Role")["rules"] == [
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}
+    ]
     cluster_bindings = [b["roleRef"]["name"] for b in find(docs, "ClusterRoleBinding")]
     assert "alchemiser-operator" not in cluster_bindings
     workers = [
@@ -129,14 +141,17 @@ def _rules(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def test_rbac_has_no_wildcards_and_never_touches_secrets(tmp_path: Path) -> None:
-    """No `*` in any rule, and no role grants access to Secrets."""
+def test_rbac_has_no_wildcards_and_secrets_are_only_read_one_by_one(tmp_path: Path) -> None:
+    """No `*` in any rule; only the operator may `get` a Secret, and nobody may list them."""
     for docs in (render(), render(ALL_FEATURES, tmp=tmp_path)):
-        for rule in _rules(docs):
-            for field in ("apiGroups", "resources", "verbs"):
-                assert "*" not in rule.get(field, []), rule
-            assert "secrets" not in rule["resources"], rule
-            assert "nonResourceURLs" not in rule and "resourceNames" not in rule, rule
+        for role in find(docs, "ClusterRole") + find(docs, "Role"):
+            for rule in role["rules"]:
+                for field in ("apiGroups", "resources", "verbs"):
+                    assert "*" not in rule.get(field, []), rule
+                assert "nonResourceURLs" not in rule and "resourceNames" not in rule, rule
+                if "secrets" in rule["resources"]:
+                    assert role["metadata"]["name"] == "alchemiser-operator"
+                    assert rule["resources"] == ["secrets"] and rule["verbs"] == ["get"]
 
 
 def test_worker_role_only_reads_halts() -> None:
@@ -214,8 +229,9 @@ def test_chart_crds_are_the_repository_crds() -> None:
     assert source, "crds/ is empty"
     assert copies == source, "run: cp crds/*.yaml charts/alchemiser/files/crds/"
     rendered = {crd["metadata"]["name"]: crd for crd in find(render(), "CustomResourceDefinition")}
-    for text in source.values():
-        crd = yaml.safe_load(text)
+    crds = [crd for text in source.values() for crd in yaml.safe_load_all(text) if crd]
+    assert len(rendered) == len(crds)
+    for crd in crds:
         out = rendered[crd["metadata"]["name"]]
         assert out["spec"] == crd["spec"]
         assert out["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
