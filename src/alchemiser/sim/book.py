@@ -57,6 +57,7 @@ class Book:
     spread_bps: Decimal = Decimal(2)
     orders: dict[str, Order] = field(default_factory=dict)
     positions: dict[str, Position] = field(default_factory=dict)
+    working: dict[str, Order] = field(default_factory=dict)
     _by_client_id: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -85,6 +86,7 @@ class Book:
         book = cls(calendar, prices, store, account, slippage_bps=slippage_bps)
         book.orders = {o.id: o for o in orders}
         book._by_client_id = {o.client_order_id: o.id for o in orders}
+        book.working = {o.id: o for o in orders if o.is_open}
         book.positions = {p.symbol: p for p in positions}
         return book
 
@@ -128,8 +130,8 @@ class Book:
     def held_for_sells(self, symbol: str, now: datetime) -> Decimal:
         """Shares reserved by open sell orders of `symbol`."""
         held = Decimal(0)
-        for order in self.orders.values():
-            if order.is_open and order.side == "sell" and order.symbol == symbol:
+        for order in self.working.values():
+            if order.side == "sell" and order.symbol == symbol:
                 held += self._remaining_qty(order, now)
         return held
 
@@ -142,8 +144,8 @@ class Book:
 
     def _reserved_for_buys(self, now: datetime) -> Decimal:
         reserved = Decimal(0)
-        for order in self.orders.values():
-            if order.is_open and order.side == "buy":
+        for order in self.working.values():
+            if order.side == "buy":
                 reserved += self._cost(order, now)
         return reserved
 
@@ -239,9 +241,10 @@ class Book:
         )
         self.account.next_seq += 1
         self.orders[order.id] = order
+        self.working[order.id] = order
         self._by_client_id[client_order_id] = order.id
         self.store.save_account(self.account)
-        self.store.save_order(order)
+        self._save(order)
         return replace(order)
 
     def _check_funds(self, intent: OrderIntent, asset: Asset, now: datetime) -> None:
@@ -277,9 +280,7 @@ class Book:
     def advance(self, now: datetime) -> None:
         """Fill marketable orders and expire day orders, as of `now`."""
         session = self.calendar.current(now)
-        for order in list(self.orders.values()):
-            if not order.is_open:
-                continue
+        for order in list(self.working.values()):
             if order.expires_at is not None and now >= order.expires_at:
                 self._finish(order, "expired", order.expires_at)
                 continue
@@ -327,7 +328,7 @@ class Book:
             if order.notional is not None:
                 order.qty = None
         order.updated_at = now
-        self.store.save_order(order)
+        self._save(order)
 
     def _execute(self, order: Order, quantity: Decimal, price: Decimal, now: datetime) -> None:
         value = (quantity * price).quantize(_CENT, rounding=ROUND_HALF_EVEN)
@@ -364,6 +365,11 @@ class Book:
             order.canceled_at = when
         elif status == "expired":
             order.expired_at = when
+        self._save(order)
+
+    def _save(self, order: Order) -> None:
+        if not order.is_open:
+            self.working.pop(order.id, None)
         self.store.save_order(order)
 
     def reject(self, order_id: str, now: datetime) -> None:
@@ -372,7 +378,7 @@ class Book:
         order.status = "rejected"
         order.failed_at = now
         order.updated_at = now
-        self.store.save_order(order)
+        self._save(order)
 
     def cancel(self, order_id: str, now: datetime) -> None:
         """Cancel an open order; 404 when unknown, 422 when already done."""
@@ -383,7 +389,7 @@ class Book:
 
     def cancel_all(self, now: datetime) -> list[Order]:
         """Cancel every open order; returns the cancelled ones."""
-        cancelled = [o for o in self.sorted_orders() if o.is_open]
+        cancelled = sorted(self.working.values(), key=lambda o: (o.submitted_at, o.seq))
         for order in cancelled:
             self._finish(order, "canceled", now)
         return cancelled

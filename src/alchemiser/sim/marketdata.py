@@ -9,7 +9,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from alchemiser.sim.calendar import NEW_YORK
@@ -94,7 +94,7 @@ def _aggregate(bars: list[Bar], minutes: int) -> Iterator[tuple[Bar, datetime]]:
 
 def _merge(group: list[Bar], stamp: datetime) -> Bar:
     if len(group) == 1:
-        return group[0]
+        return replace(group[0], timestamp=stamp)
     volume = sum(b.volume for b in group)
     return Bar(
         timestamp=stamp,
@@ -174,6 +174,33 @@ def latest_minute_bar(prices: PriceModel, symbol: str, now: datetime) -> Bar | N
     if done == 0:
         return None
     return prices.minute_bars(symbol, done - 1)[-1]
+
+
+@dataclass(frozen=True)
+class DailyPair:
+    """Today's bar so far (or the last session's) and the session's before it."""
+
+    daily: Bar | None
+    previous: Bar | None
+
+
+def daily_pair(prices: PriceModel, symbol: str, now: datetime) -> DailyPair:
+    """The daily bars a snapshot shows: the current session so far, and the previous one."""
+    calendar = prices.calendar
+    done = calendar.completed_count(now)
+    session = calendar.current(now)
+    if session is not None:
+        index = calendar.index_of(session.day)
+        assert index is not None
+        minute = int((now - session.open).total_seconds() // 60)
+        so_far = prices.minute_bars(symbol, index, minute) if minute > 0 else []
+        midnight = prices.daily_bar(symbol, index).timestamp
+        today = _merge(so_far, midnight) if so_far else None
+        previous = prices.daily_bar(symbol, done - 1) if done > 0 else None
+        return DailyPair(daily=today, previous=previous)
+    daily = prices.daily_bar(symbol, done - 1) if done > 0 else None
+    previous = prices.daily_bar(symbol, done - 2) if done > 1 else None
+    return DailyPair(daily=daily, previous=previous)
 
 
 def trade_id(symbol: str, stamp: datetime) -> int:

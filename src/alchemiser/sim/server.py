@@ -194,7 +194,9 @@ def _position_body(exchange: Exchange, symbol: str, now: datetime) -> dict[str, 
     book = exchange.book
     record = book.positions[symbol]
     available = record.qty - book.held_for_sells(symbol, now)
-    return wire.position(record, book.valuation(symbol, now), available)
+    listed = assets.lookup(symbol)
+    venue = listed.exchange if listed is not None else "NYSE"
+    return wire.position(record, book.valuation(symbol, now), available, venue)
 
 
 async def list_positions(request: web.Request) -> web.Response:
@@ -428,6 +430,25 @@ async def latest_bars(request: web.Request) -> web.Response:
     return _json({"bars": bars})
 
 
+async def snapshots(request: web.Request) -> web.Response:
+    """GET /v2/stocks/snapshots: latest trade, quote, minute bar and daily bars per symbol."""
+    exchange = request.app[EXCHANGE]
+    now = exchange.clock.now()
+    body: dict[str, Any] = {}
+    for symbol in _symbols(request):
+        last = exchange.prices.last_trade(symbol, now)
+        minute = marketdata.latest_minute_bar(exchange.prices, symbol, now)
+        pair = marketdata.daily_pair(exchange.prices, symbol, now)
+        body[symbol] = {
+            "latestTrade": wire.trade(last, marketdata.trade_id(symbol, last.timestamp)),
+            "latestQuote": wire.quote(last, exchange.spread_bps),
+            "minuteBar": wire.bar(minute) if minute is not None else None,
+            "dailyBar": wire.bar(pair.daily) if pair.daily is not None else None,
+            "prevDailyBar": wire.bar(pair.previous) if pair.previous is not None else None,
+        }
+    return _json(body)
+
+
 # ------------------------------------------------------------------ admin
 
 
@@ -506,6 +527,7 @@ def build_app(exchange: Exchange) -> web.Application:
         web.get("/v2/stocks/bars/latest", latest_bars),
         web.get("/v2/stocks/trades/latest", latest_trades),
         web.get("/v2/stocks/quotes/latest", latest_quotes),
+        web.get("/v2/stocks/snapshots", snapshots),
         web.get("/admin/health", admin_health),
         web.get("/admin/faults", admin_faults),
         web.post("/admin/faults", admin_faults),

@@ -113,7 +113,9 @@ def asset(record: Asset) -> dict[str, Any]:
     }
 
 
-def position(record: Position, prices: Valuation, qty_available: Decimal) -> dict[str, Any]:
+def position(
+    record: Position, prices: Valuation, qty_available: Decimal, exchange: str
+) -> dict[str, Any]:
     """A position as GET /v2/positions/{symbol} returns it."""
     market_value = record.qty * prices.current_price
     pl = market_value - record.cost_basis
@@ -122,7 +124,7 @@ def position(record: Position, prices: Valuation, qty_available: Decimal) -> dic
     return {
         "asset_id": record.asset_id,
         "symbol": record.symbol,
-        "exchange": "NYSE",
+        "exchange": exchange,
         "asset_class": "us_equity",
         "asset_marginable": True,
         "qty": number(record.qty),
