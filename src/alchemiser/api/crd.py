@@ -128,7 +128,8 @@ def openapi_schema(model: type[BaseModel]) -> dict[str, Any]:
                 "type": "string",
                 "description": f"The kind of this object: {model.__name__}.",
             },
-            "metadata": {"type": "object", "description": "Standard object metadata."},
+            # The apiserver allows nothing on metadata but its type (not even a description).
+            "metadata": {"type": "object"},
             "spec": _structural(properties["spec"], defs, "spec", defaults=True),
             "status": _structural(properties["status"], defs, "status", defaults=False),
         },

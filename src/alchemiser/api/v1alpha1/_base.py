@@ -21,6 +21,15 @@ class WireModel(BaseModel):
     )
 
 
+def wire_default(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's all-defaults value as the CRD `default` of a field of that type.
+
+    Written out in full, because the apiserver checks a default against the CEL rules
+    before nested defaults would fill it in.
+    """
+    return model().model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
 def cel(
     rule: str,
     message: str,

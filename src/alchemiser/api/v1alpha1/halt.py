@@ -17,6 +17,7 @@ from alchemiser.api.v1alpha1._base import (
     WireModel,
     cel,
     unique,
+    wire_default,
 )
 from alchemiser.api.v1alpha1.conditions import Condition
 
@@ -157,7 +158,7 @@ class TradingHaltSpec(WireModel):
     strategy_selector: LabelSelector = Field(
         default_factory=LabelSelector,
         description="Label selector over strategies; empty selects all.",
-        json_schema_extra={"default": {}},
+        json_schema_extra={"default": wire_default(LabelSelector)},
     )
     expires_at: AwareDatetime | None = Field(
         default=None,

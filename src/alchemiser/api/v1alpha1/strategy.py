@@ -25,6 +25,7 @@ from alchemiser.api.v1alpha1._base import (
     WireModel,
     cel,
     unique,
+    wire_default,
 )
 from alchemiser.api.v1alpha1.conditions import Condition
 from alchemiser.api.v1alpha1.weights import (
@@ -284,12 +285,12 @@ class TradingStrategySpec(WireModel):
     risk: RiskLimits = Field(
         default_factory=RiskLimits,
         description="Risk limits every order must pass.",
-        json_schema_extra={"default": {}},
+        json_schema_extra={"default": wire_default(RiskLimits)},
     )
     execution: ExecutionSpec = Field(
         default_factory=ExecutionSpec,
         description="How orders are placed.",
-        json_schema_extra={"default": {}},
+        json_schema_extra={"default": wire_default(ExecutionSpec)},
     )
     run_deadline_seconds: int = Field(
         strict=True,
