@@ -1,0 +1,102 @@
+"""Halt matching: namespaces, label selectors, expiry, unknown labels, unreadable state."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alchemiser.api import TradingHaltSpec
+from alchemiser.errors import HaltStateUnknown
+from alchemiser.worker.halts import (
+    Halt,
+    HaltGuard,
+    StrategyRef,
+    applies,
+    cluster_configured,
+    verdict,
+)
+
+NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+PROD = StrategyRef(namespace="team-a", labels={"tier": "prod", "desk": "rates"})
+
+
+def halt_spec(**fields: object) -> TradingHaltSpec:
+    """A halt spec from wire-format fields."""
+    return TradingHaltSpec.model_validate({"reason": "test", **fields})
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({}, True),
+        ({"namespaces": ["team-a"]}, True),
+        ({"namespaces": ["team-b"]}, False),
+        ({"strategySelector": {"matchLabels": {"tier": "prod"}}}, True),
+        ({"strategySelector": {"matchLabels": {"tier": "dev"}}}, False),
+        (
+            {
+                "strategySelector": {
+                    "matchExpressions": [
+                        {"key": "desk", "operator": "In", "values": ["rates", "fx"]}
+                    ]
+                }
+            },
+            True,
+        ),
+        (
+            {
+                "strategySelector": {
+                    "matchExpressions": [{"key": "desk", "operator": "NotIn", "values": ["rates"]}]
+                }
+            },
+            False,
+        ),
+        ({"strategySelector": {"matchExpressions": [{"key": "desk", "operator": "Exists"}]}}, True),
+        (
+            {"strategySelector": {"matchExpressions": [{"key": "x", "operator": "DoesNotExist"}]}},
+            True,
+        ),
+        ({"strategySelector": {"matchExpressions": [{"key": "x", "operator": "Exists"}]}}, False),
+        ({"expiresAt": "2026-11-27T14:59:59Z"}, False),
+        ({"expiresAt": "2026-11-27T15:00:01Z"}, True),
+    ],
+)
+def test_a_halt_applies_by_namespace_selector_and_expiry(
+    fields: dict[str, object], expected: bool
+) -> None:
+    """Kubernetes selector semantics decide; an expired halt never applies."""
+    assert applies(halt_spec(**fields), PROD, NOW) is expected
+
+
+def test_unknown_labels_match_every_selector() -> None:
+    """When the strategy's labels are unknown, a label-selected halt is assumed to apply."""
+    unknown = StrategyRef(namespace="team-a", labels=None)
+    assert applies(halt_spec(strategySelector={"matchLabels": {"tier": "dev"}}), unknown, NOW)
+    assert not applies(halt_spec(namespaces=["team-b"]), unknown, NOW)
+
+
+def test_verdict_separates_halt_and_reduce_only() -> None:
+    """Halt-mode and ReduceOnly halts are reported apart, by name."""
+    halts = [
+        Halt("stop", halt_spec(mode="Halt")),
+        Halt("calm", halt_spec(mode="ReduceOnly")),
+        Halt("old", halt_spec(expiresAt=(NOW - timedelta(hours=1)).isoformat())),
+    ]
+    result = verdict(halts, PROD, NOW)
+    assert result.halted_by == ("stop",) and result.reduce_only_by == ("calm",)
+
+
+def test_an_unreadable_source_raises_halt_state_unknown() -> None:
+    """The guard passes the source's failure on; it never answers 'no halts'."""
+
+    class Broken:
+        def list(self) -> list[Halt]:
+            raise HaltStateUnknown("apiserver down")
+
+    with pytest.raises(HaltStateUnknown):
+        HaltGuard(Broken(), PROD).check(NOW)
+
+
+def test_a_cluster_is_configured_by_kubeconfig() -> None:
+    """KUBECONFIG set means a cluster is configured; an empty environment means none."""
+    assert cluster_configured({"KUBECONFIG": "/tmp/kubeconfig"})
+    assert not cluster_configured({})
