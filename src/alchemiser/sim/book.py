@@ -165,13 +165,17 @@ class Book:
             value += position.qty * prices.current_price
             last += position.qty * prices.lastday_price
         cash = self.account.cash
-        buying_power = max(Decimal(0), cash - self._reserved_for_buys(now))
         return AccountView(
             account=self.account,
             long_market_value=value.quantize(_CENT),
             last_equity=(cash + last).quantize(_CENT),
-            buying_power=buying_power.quantize(_CENT),
+            buying_power=self.buying_power(now),
         )
+
+    def buying_power(self, now: datetime) -> Decimal:
+        """Cash not reserved by open buy orders (a cash account: no margin)."""
+        free = self.account.cash - self._reserved_for_buys(now)
+        return max(Decimal(0), free).quantize(_CENT)
 
     def get(self, order_id: str) -> Order:
         """The order with this id, or a 404."""
@@ -255,8 +259,7 @@ class Book:
             else:
                 assert intent.qty is not None
                 cost = intent.qty * (intent.limit_price or price)
-            available = self.view(now).buying_power
-            if cost > available:
+            if cost > self.buying_power(now):
                 raise forbidden("insufficient buying power")
             return
         held = self.held_for_sells(asset.symbol, now)

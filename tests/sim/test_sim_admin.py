@@ -1,0 +1,73 @@
+"""The embedded exchange's admin operations and the /admin routes' loopback rule."""
+
+from datetime import UTC, datetime
+from unittest import mock
+
+import pytest
+import requests
+from alpaca.common.exceptions import APIError
+from alpaca.trading.client import TradingClient
+from sim_support import AFTER_EARLY_CLOSE
+
+from alchemiser.errors import ConfigError
+from alchemiser.sim import embedded
+from alchemiser.sim.server import _is_loopback
+
+
+def test_rotate_keys_updates_the_handle_and_refuses_the_old_pair(
+    exchange: embedded.EmbeddedExchange,
+) -> None:
+    """After rotate_keys the handle carries the new pair and the old pair gets 401."""
+    old = TradingClient(exchange.key_id, exchange.secret_key, url_override=exchange.base_url)
+    exchange.rotate_keys("new-id", "new-secret")
+    assert (exchange.key_id, exchange.secret_key) == ("new-id", "new-secret")
+    with pytest.raises(APIError) as refused:
+        old.get_account()
+    assert refused.value.status_code == 401
+    fresh = TradingClient("new-id", "new-secret", url_override=exchange.base_url)
+    assert fresh.get_account().status == "ACTIVE"
+
+
+def test_set_faults_rejects_a_bad_spec(exchange: embedded.EmbeddedExchange) -> None:
+    """A malformed spec raises ConfigError in the caller's thread."""
+    with pytest.raises(ConfigError):
+        exchange.set_faults("5xx=lots")
+
+
+def test_set_now_moves_the_clock_and_none_returns_to_real_time(
+    exchange: embedded.EmbeddedExchange, trading: TradingClient
+) -> None:
+    """set_now fixes /v2/clock's timestamp; set_now(None) follows the wall clock again."""
+    exchange.set_now(AFTER_EARLY_CLOSE)
+    assert trading.get_clock().timestamp == AFTER_EARLY_CLOSE
+    exchange.set_now(None)
+    drift = abs((trading.get_clock().timestamp - datetime.now(UTC)).total_seconds())
+    assert drift < 60
+
+
+def test_admin_orders_over_http_match_the_embedded_view(
+    exchange: embedded.EmbeddedExchange,
+) -> None:
+    """GET /admin/orders needs no key and lists what `.orders()` lists."""
+    headers = {"APCA-API-KEY-ID": exchange.key_id, "APCA-API-SECRET-KEY": exchange.secret_key}
+    body = {"symbol": "SPY", "qty": 1, "side": "buy", "type": "market", "time_in_force": "day"}
+    requests.post(f"{exchange.base_url}/v2/orders", json=body, headers=headers, timeout=10)
+    listed = requests.get(f"{exchange.base_url}/admin/orders", timeout=10).json()
+    assert listed == exchange.orders()
+    assert len(listed) == 1
+
+
+@pytest.mark.parametrize(
+    ("remote", "allowed"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("10.0.0.7", False),
+        ("192.168.1.2", False),
+        (None, False),
+    ],
+)
+def test_admin_answers_loopback_only(remote: str | None, allowed: bool) -> None:
+    """Only loopback peers may use /admin."""
+    request = mock.Mock(remote=remote)
+    assert _is_loopback(request) is allowed
