@@ -137,7 +137,7 @@ class TradingHaltSpec(WireModel):
         json_schema_extra={
             "x-kubernetes-validations": [
                 cel(
-                    "self.matches('[^ ]')",
+                    "self.trim().size() > 0",
                     "reason must say why trading is halted (it is empty)",
                     reason="FieldValueRequired",
                 )
@@ -170,7 +170,8 @@ class TradingHaltSpec(WireModel):
                 cel(
                     "self >= timestamp('2000-01-01T00:00:00Z') && "
                     "self < timestamp('2200-01-01T00:00:00Z')",
-                    "expiresAt must be an RFC 3339 time such as 2026-11-27T21:00:00Z",
+                    "expiresAt must be an RFC 3339 time between the years 2000 and 2200, "
+                    "such as 2026-11-27T21:00:00Z",
                 )
             ],
         },
