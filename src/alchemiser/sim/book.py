@@ -20,6 +20,7 @@ from alchemiser.sim.store import Store
 _SHARE_STEP = Decimal("0.000000001")
 _CENT = Decimal("0.01")
 _BPS = Decimal("0.0001")
+_CLOSED_BUFFER = Decimal("1.03")
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,16 @@ class Book:
         if order.notional is not None:
             return order.notional
         assert order.qty is not None
-        reference = order.limit_price or self.last_price(order.symbol, now)
+        reference = order.limit_price or self.buy_reference(order.symbol, now)
         return (order.qty - order.filled_qty) * reference
+
+    def buy_reference(self, symbol: str, now: datetime) -> Decimal:
+        """Price a market buy is valued at for buying power, as Alpaca does: the ask while
+        the session is open, and the last trade plus a 3% buffer while it is closed."""
+        price = self.last_price(symbol, now)
+        if self.calendar.current(now) is not None:
+            return price + self._half_spread(price)
+        return price * _CLOSED_BUFFER
 
     def view(self, now: datetime) -> AccountView:
         """Account figures valued at `now`."""
@@ -252,16 +261,16 @@ class Book:
         return replace(order)
 
     def _check_funds(self, intent: OrderIntent, asset: Asset, now: datetime) -> None:
-        price = self.last_price(asset.symbol, now)
         if intent.side == "buy":
             if intent.notional is not None:
                 cost = intent.notional
             else:
                 assert intent.qty is not None
-                cost = intent.qty * (intent.limit_price or price)
+                cost = intent.qty * (intent.limit_price or self.buy_reference(asset.symbol, now))
             if cost > self.buying_power(now):
                 raise forbidden("insufficient buying power")
             return
+        price = self.last_price(asset.symbol, now)
         held = self.held_for_sells(asset.symbol, now)
         position = self.positions.get(asset.symbol)
         existing = position.qty if position is not None else Decimal(0)
