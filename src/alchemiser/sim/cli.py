@@ -31,6 +31,7 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     parser.add_argument("--faults", default="", help="e.g. 429=0.3,5xx=0.2,latency=50ms")
     parser.add_argument("--seed", type=int, default=0, help="seed for prices and faults")
     parser.add_argument("--slippage-bps", type=float, default=0.0, help="market order slippage")
+    parser.add_argument("--bars-dir", type=Path, help="replay daily bars from SYMBOL.csv files")
     parser.add_argument("--log-json", action="store_true", help="log JSON lines")
     parser.set_defaults(handler=serve)
 
@@ -58,6 +59,7 @@ def serve(args: argparse.Namespace) -> int:
         faults=args.faults,
         state=args.state,
         slippage_bps=args.slippage_bps,
+        bars_dir=args.bars_dir,
     )
     asyncio.run(_serve(config, args.host, args.port))
     return 0

@@ -134,8 +134,13 @@ def start(
     secret_key: str = "sim-secret-key",
     state: Path | None = None,
     slippage_bps: float = 0.0,
+    bars_dir: Path | None = None,
 ) -> EmbeddedExchange:
-    """Start a paper exchange on a free 127.0.0.1 port in a background thread."""
+    """Start a paper exchange on a free 127.0.0.1 port in a background thread.
+
+    `slippage_bps` moves market fills against the taker; `bars_dir` replays daily
+    bars from `SYMBOL.csv` files. Both are additions to the agreed signature.
+    """
     config = ExchangeConfig(
         key_id=key_id,
         secret_key=secret_key,
@@ -145,5 +150,6 @@ def start(
         faults=faults,
         state=state,
         slippage_bps=slippage_bps,
+        bars_dir=bars_dir,
     )
     return EmbeddedExchange(config)

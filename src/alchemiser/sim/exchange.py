@@ -14,6 +14,7 @@ from pathlib import Path
 from alchemiser.sim.book import Book
 from alchemiser.sim.calendar import MarketCalendar, nyse
 from alchemiser.sim.faults import FaultDice, Faults, parse_faults
+from alchemiser.sim.history import load_directory
 from alchemiser.sim.prices import PriceModel
 from alchemiser.sim.store import MemoryStore, SqliteStore, Store
 
@@ -31,6 +32,7 @@ class ExchangeConfig:
     state: Path | None = None
     slippage_bps: float = 0.0
     spread_bps: float = 2.0
+    bars_dir: Path | None = None
 
 
 @dataclass
@@ -88,7 +90,8 @@ class Exchange:
     def create(cls, config: ExchangeConfig) -> "Exchange":
         """Build the exchange (loads the NYSE calendar and, if given, the state file)."""
         calendar = nyse()
-        prices = PriceModel(calendar, config.seed)
+        history = load_directory(config.bars_dir) if config.bars_dir is not None else {}
+        prices = PriceModel(calendar, config.seed, history)
         clock = SimClock(_utc(config.now))
         store: Store = SqliteStore(config.state) if config.state is not None else MemoryStore()
         book = Book.open(

@@ -3,18 +3,21 @@
 Rule: pure functions of (seed, symbol, session); no I/O, no clock of its own.
 Daily closes follow a random walk from the first session of the calendar; each
 session's minutes follow a Brownian bridge from that day's open to its close, so
-daily bars are exactly the aggregate of their minute bars.
+daily bars are exactly the aggregate of their minute bars. Symbols with loaded
+CSV history replay it on its dates (minutes kept inside the day's range) and
+walk on from its ends.
 """
 
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
 
 from alchemiser.sim.calendar import NEW_YORK, MarketCalendar, Session
+from alchemiser.sim.history import DailyRow, History
 
 _MINUTE = timedelta(minutes=1)
 _CACHE_SIZE = 4096
@@ -63,9 +66,10 @@ def _symbol_key(symbol: str) -> int:
 class PriceModel:
     """Bars and latest trades for any symbol, reproducible for a given seed."""
 
-    def __init__(self, calendar: MarketCalendar, seed: int) -> None:
+    def __init__(self, calendar: MarketCalendar, seed: int, history: History | None = None) -> None:
         self.calendar = calendar
         self.seed = seed
+        self.history = history or {}
         self._daily: dict[str, _DailyPath] = {}
         self._minutes: OrderedDict[tuple[str, int], npt.NDArray[np.float64]] = OrderedDict()
         self._day_bars: dict[tuple[str, int], Bar] = {}
@@ -82,10 +86,39 @@ class PriceModel:
             closes = start * np.exp(np.cumsum(returns))
             previous = np.concatenate(([start], closes[:-1]))
             opens = previous * np.exp(gaps)
+            rows = self.history.get(symbol)
+            if rows:
+                opens, closes = self._replay(rows, returns, gaps)
             base_volume = float(np.exp(rng.uniform(np.log(5e5), np.log(5e7))))
             path = _DailyPath(opens=opens, closes=closes, sigma=sigma, base_volume=base_volume)
             self._daily[symbol] = path
         return path
+
+    def _replay(
+        self,
+        rows: dict[date, DailyRow],
+        returns: npt.NDArray[np.float64],
+        gaps: npt.NDArray[np.float64],
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Opens and closes that follow the CSV on its dates and the walk elsewhere."""
+        sessions = self.calendar.sessions
+        known = [i for i, s in enumerate(sessions) if s.day in rows]
+        if not known:
+            raise ValueError("CSV history has no date inside the simulated calendar")
+        opens = np.empty(len(sessions))
+        closes = np.empty(len(sessions))
+        first = known[0]
+        for i, session in enumerate(sessions[first:], start=first):
+            row = rows.get(session.day)
+            if row is not None:
+                opens[i], closes[i] = row.open, row.close
+            else:
+                opens[i] = closes[i - 1] * np.exp(gaps[i])
+                closes[i] = closes[i - 1] * np.exp(returns[i])
+        for i in range(first - 1, -1, -1):
+            closes[i] = opens[i + 1] / np.exp(gaps[i + 1])
+            opens[i] = closes[i] / np.exp(returns[i]) * np.exp(gaps[i])
+        return opens, closes
 
     def _minute_matrix(self, symbol: str, index: int) -> npt.NDArray[np.float64]:
         """Rows of (open, high, low, close, volume) for each minute of one session."""
@@ -113,6 +146,10 @@ class PriceModel:
         shape = 1.0 + 1.5 * (2.0 * fraction[:-1] - 1.0) ** 2
         volumes = np.maximum(1.0, np.round(day_volume * shape / shape.sum()))
         matrix = np.stack([opens, highs, lows, closes, volumes], axis=1)
+        row = self.history.get(symbol, {}).get(session.day)
+        if row is not None:
+            matrix[:, :4] = np.clip(matrix[:, :4], row.low, row.high)
+            matrix[:, 4] = np.maximum(1.0, np.round(volumes * row.volume / volumes.sum()))
         self._minutes[key] = matrix
         if len(self._minutes) > _CACHE_SIZE:
             self._minutes.popitem(last=False)
@@ -135,6 +172,20 @@ class PriceModel:
             volume = float(matrix[:, 4].sum())
             typical = (matrix[:, 1] + matrix[:, 2] + matrix[:, 3]) / 3.0
             midnight = datetime.combine(session.day, datetime.min.time(), NEW_YORK)
+            row = self.history.get(symbol, {}).get(session.day)
+            if row is not None:
+                bar = Bar(
+                    timestamp=midnight,
+                    open=round_price(row.open),
+                    high=round_price(row.high),
+                    low=round_price(row.low),
+                    close=round_price(row.close),
+                    volume=int(row.volume),
+                    trade_count=max(1, int(row.volume / 120)),
+                    vwap=round((row.high + row.low + row.close) / 3.0, 4),
+                )
+                self._day_bars[key] = bar
+                return bar
             bar = Bar(
                 timestamp=midnight,
                 open=round_price(float(matrix[0, 0])),
