@@ -1,7 +1,7 @@
 """The TradingHalt resource: the cluster-wide kill switch. Pure data."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, Literal
 
@@ -26,6 +26,13 @@ MAX_MATCH_LABELS: Final = 32
 MAX_MATCH_EXPRESSIONS: Final = 16
 MAX_SELECTOR_VALUES: Final = 64
 _SET_OPERATORS: Final = ("In", "NotIn")
+# Plausible expiry times; outside them a typo in the year is far likelier than intent.
+EXPIRY_MIN: Final = datetime(2000, 1, 1, tzinfo=UTC)
+EXPIRY_MAX: Final = datetime(2200, 1, 1, tzinfo=UTC)
+_EXPIRY_MESSAGE: Final = (
+    "expiresAt must be an RFC 3339 time between the years 2000 and 2200, "
+    "such as 2026-11-27T21:00:00Z"
+)
 
 
 class HaltMode(StrEnum):
@@ -168,10 +175,9 @@ class TradingHaltSpec(WireModel):
             "pattern": RFC3339_PATTERN,
             "x-kubernetes-validations": [
                 cel(
-                    "self >= timestamp('2000-01-01T00:00:00Z') && "
-                    "self < timestamp('2200-01-01T00:00:00Z')",
-                    "expiresAt must be an RFC 3339 time between the years 2000 and 2200, "
-                    "such as 2026-11-27T21:00:00Z",
+                    f"self >= timestamp('{EXPIRY_MIN:%Y-%m-%dT%H:%M:%SZ}') && "
+                    f"self < timestamp('{EXPIRY_MAX:%Y-%m-%dT%H:%M:%SZ}')",
+                    _EXPIRY_MESSAGE,
                 )
             ],
         },
@@ -196,6 +202,13 @@ class TradingHaltSpec(WireModel):
             raise ValueError(f"expiresAt {value!r} is not an RFC 3339 time with an offset")
         if not isinstance(value, str | datetime | None):
             raise ValueError("expiresAt must be an RFC 3339 time string")
+        return value
+
+    @field_validator("expires_at")
+    @classmethod
+    def _plausible_expiry(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not EXPIRY_MIN <= value < EXPIRY_MAX:
+            raise ValueError(_EXPIRY_MESSAGE)
         return value
 
 
