@@ -21,6 +21,7 @@ from chart_support import (
     run,
 )
 
+TEST_FILES = sorted((CHART / "tests").glob("*_test.yaml"))
 REQUIRED_ALERTS = {
     "AlchemiserHaltActive",
     "AlchemiserRunFailed",
@@ -66,18 +67,20 @@ def test_promtool_check_rules_passes(tmp_path: Path, groups: list[dict[str, Any]
 
 
 def test_promtool_unit_tests_pass(tmp_path: Path, groups: list[dict[str, Any]]) -> None:
-    """charts/alchemiser/tests/alerts_test.yaml passes `promtool test rules` on the rules."""
+    """charts/alchemiser/tests/*_test.yaml pass `promtool test rules` on the rendered rules."""
     _rules_file(tmp_path / "rules.yaml", groups, short=True)
-    test_file = tmp_path / "alerts_test.yaml"
-    shutil.copy(CHART / "tests" / "alerts_test.yaml", test_file)
-    result = run([binary("promtool"), "test", "rules", test_file])
+    test_files = []
+    for source in TEST_FILES:
+        test_files.append(tmp_path / source.name)
+        shutil.copy(source, test_files[-1])
+    result = run([binary("promtool"), "test", "rules", *test_files])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS" in result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == len(TEST_FILES) == 2, result.stdout
 
 
 def test_unit_tests_cover_every_alert(groups: list[dict[str, Any]]) -> None:
-    """Each alert in the chart is exercised by at least one firing case in alerts_test.yaml."""
-    tests = yaml.safe_load((CHART / "tests" / "alerts_test.yaml").read_text())["tests"]
+    """Each alert in the chart is exercised by at least one firing case in the test files."""
+    tests = [test for path in TEST_FILES for test in yaml.safe_load(path.read_text())["tests"]]
     fired = {
         case["alertname"]
         for test in tests
