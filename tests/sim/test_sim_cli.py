@@ -1,5 +1,7 @@
 """Contract tests: alpaca-py, unmodified, against a live `alchemiser sim` process."""
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -497,3 +499,31 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
         assert duplicate.value.status_code == 422
     finally:
         assert second.stop() == 0
+
+
+def test_unknown_endpoint_is_a_json_404(sim: SimProcess) -> None:
+    """An endpoint the exchange does not serve answers 404 with an Alpaca-style JSON body."""
+    response = requests.get(f"{sim.base_url}/v2/watchlists", headers=sim.headers(), timeout=10)
+    assert response.status_code == 404
+    assert response.json()["code"] == 40410000
+
+
+def test_admin_refuses_malformed_bodies(sim: SimProcess) -> None:
+    """/admin answers 400 to a body that is not JSON or a time that does not parse."""
+    garbled = requests.post(f"{sim.base_url}/admin/keys", data="{", timeout=10)
+    assert garbled.status_code == 400
+    bad_time = requests.post(f"{sim.base_url}/admin/now", json={"now": "noonish"}, timeout=10)
+    assert bad_time.status_code == 422
+
+
+def test_a_bad_faults_option_stops_the_cli(tmp_path: Path) -> None:
+    """`alchemiser sim --faults flood=1` exits 2 and names the unknown fault."""
+    result = subprocess.run(
+        [sys.executable, "-m", "alchemiser.cli", "sim", "--faults", "flood=1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "flood" in result.stderr

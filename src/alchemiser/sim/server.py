@@ -73,7 +73,12 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/admin"):
         if not _is_loopback(request):
             return _json({"message": "admin is loopback only"}, status=403)
-        return await handler(request)
+        try:
+            return await handler(request)
+        except ValueError as error:
+            return _json({"message": f"bad admin request: {error}"}, status=400)
+        except Refusal as refusal:
+            return _refusal(refusal)
     presented_id = request.headers.get("APCA-API-KEY-ID")
     presented_secret = request.headers.get("APCA-API-SECRET-KEY")
     if not exchange.credentials.accepts(presented_id, presented_secret):
@@ -99,6 +104,10 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
     except Refusal as refusal:
         response = _refusal(refusal)
+    except web.HTTPNotFound:
+        response = _json({"code": 40410000, "message": "endpoint not found"}, status=404)
+    except web.HTTPMethodNotAllowed:
+        response = _json({"code": 40510000, "message": "method not allowed"}, status=405)
     response.headers.update(_rate_headers(_RATE_LIMIT - 1))
     return response
 
