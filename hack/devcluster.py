@@ -494,7 +494,25 @@ def _start(layout: Layout, record: dict[str, Any]) -> None:
         )
     )
     server = f"https://127.0.0.1:{ports['apiserver']}"
-    record.update({"server": server, "ports": ports, "ready": False})
+    record.update(
+        {
+            "server": server,
+            "ports": ports,
+            "ready": False,
+            "kubeconfig": str(layout.kubeconfig),
+            "binaries": {
+                name: str(layout.binary(tool, name))
+                for tool, name in (
+                    ("kubernetes", "kubectl"),
+                    ("helm", "helm"),
+                    ("promtool", "promtool"),
+                    ("etcd", "etcd"),
+                    ("kwok", "kwok"),
+                )
+            },
+            "path": _bin_dirs(layout),
+        }
+    )
     _write_private(layout.kubeconfig, _kubeconfig(server, layout.pki, "admin"))
     for stem in ("controller-manager", "scheduler", "kwok"):
         _write_private(layout.component_kubeconfig(stem), _kubeconfig(server, layout.pki, stem))

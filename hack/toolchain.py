@@ -195,5 +195,5 @@ def ensure(cache: Path, *, extras: bool = True) -> float:
     for item in todo:
         total += build(item, cache)
     if todo:
-        log(f"build finished in {total:.0f}s")
+        log(f"build finished in {total:.0f}s" if total else "another process built them meanwhile")
     return total

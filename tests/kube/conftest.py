@@ -1,0 +1,98 @@
+"""Fixtures for tests on the real local control plane (hack/devcluster.py).
+
+Every test under tests/kube/ is marked `kube`. The session reuses the healthy
+cluster recorded in .devcluster/ (or $DEVCLUSTER_DIR) or starts one and leaves
+it running. A control plane that cannot start fails the tests; nothing here
+skips.
+
+Fixtures: `kube_cluster` (session, a kubetest.KubeCluster), `kubectl` (its
+`kubectl(*args, input=None, check=True)` method) and `namespace` (a fresh
+namespace per test, deleted afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kubetest import KubeCluster, wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+DEVCLUSTER = REPO / "hack" / "devcluster.py"
+KUBE_DIR = Path(__file__).resolve().parent
+
+
+def _state_dir() -> Path:
+    return Path(os.environ.get("DEVCLUSTER_DIR") or REPO / ".devcluster").resolve()
+
+
+def _devcluster(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, str(DEVCLUSTER), *args, "--state-dir", str(_state_dir())]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m "not kube"` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if KUBE_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.kube)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Builds the binaries before any test runs, so per-test timeouts exclude a cold build."""
+    if not any(item.get_closest_marker("kube") for item in session.items):
+        return
+    capture = session.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        # Progress goes straight to the terminal: a cold build takes many minutes.
+        result = subprocess.run([sys.executable, str(DEVCLUSTER), "build"], check=False)
+    if result.returncode != 0:
+        raise pytest.UsageError("building the local control plane failed (see above)")
+
+
+@pytest.fixture(scope="session")
+def kube_cluster() -> KubeCluster:
+    """The running local control plane; started here if none is healthy."""
+    if _devcluster("status").returncode != 0:
+        result = _devcluster("up")
+        if result.returncode != 0:
+            pytest.fail(
+                f"the local control plane did not start:\n{result.stdout}\n{result.stderr}",
+                pytrace=False,
+            )
+    # Left running on purpose: other sessions in this checkout may share it, and
+    # the next run starts at once. `make cluster-down` (and CI's trap) stop it.
+    return KubeCluster.from_record(_state_dir())
+
+
+@pytest.fixture
+def kubectl(kube_cluster: KubeCluster) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`kubectl(*args, input=None, check=True) -> CompletedProcess[str]` for this cluster."""
+    return kube_cluster.kubectl
+
+
+@pytest.fixture
+def namespace(kube_cluster: KubeCluster, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new namespace named after the test, whose default ServiceAccount exists."""
+    stem = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"t-{stem}-{secrets.token_hex(3)}"
+    kube_cluster.kubectl("create", "namespace", name)
+    # Pods are rejected until the service account controller has made `default`.
+    wait_for(
+        f"serviceaccount default in {name}",
+        lambda: (
+            kube_cluster.kubectl(
+                "get", "serviceaccount", "default", "-n", name, check=False
+            ).returncode
+            == 0
+        ),
+        timeout=30,
+    )
+    yield name
+    kube_cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
