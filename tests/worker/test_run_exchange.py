@@ -1,5 +1,6 @@
 """Whole runs of the worker pipeline against the embedded paper exchange (real HTTP, alpaca-py)."""
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -225,3 +226,33 @@ def test_wrong_credentials_fail_the_run_without_revealing_them(exchange: Embedde
     assert "refused the credentials" in result.message
     assert "not-the-secret-987" not in result.to_json()
     assert exchange.orders() == []
+
+
+def test_sigterm_cancels_this_runs_open_orders(exchange: EmbeddedExchange) -> None:
+    """A stop after the first order leaves nothing of this run open: its remainder is cancelled."""
+    exchange.set_faults("partial=1")  # every order fills in part and stays open
+    stop = threading.Event()
+    adapter = AfterSubmit(broker(exchange), lambda count: stop.set())
+    result = pipeline.run(config(spec(WEIGHTS)), deps(adapter, stop=stop, concurrency=1))
+    assert result.outcome is Outcome.HALTED
+    (order,) = exchange.orders()
+    assert order["status"] == "canceled"
+
+
+def test_sigterm_under_reduce_only_leaves_open_orders(exchange: EmbeddedExchange) -> None:
+    """When only a ReduceOnly halt applies, a stop leaves the run's open orders working."""
+    exchange.set_faults("partial=1")
+    stop = threading.Event()
+    source = Halts()
+
+    def terminate(count: int) -> None:
+        source.halts = [
+            Halt(name="calm", spec=TradingHaltSpec(reason="calm", mode=HaltMode.REDUCE_ONLY))
+        ]
+        stop.set()
+
+    adapter = AfterSubmit(broker(exchange), terminate)
+    result = pipeline.run(config(spec(WEIGHTS)), deps(adapter, source, stop, concurrency=1))
+    assert result.outcome is Outcome.HALTED
+    (order,) = exchange.orders()
+    assert order["status"] == "partially_filled"

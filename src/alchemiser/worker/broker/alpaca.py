@@ -10,6 +10,7 @@ BrokerUnavailable, OrderRejected, CredentialsError or DataUnavailable here.
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -53,6 +54,7 @@ log = get_logger(__name__)
 # Symbols per market-data request: a few requests for any realistic portfolio.
 SYMBOLS_PER_REQUEST = 100
 ORDERS_PAGE = 500
+ASSET_LOOKUPS_IN_FLIGHT = 8
 MAX_ORDER_PAGES = 20
 
 
@@ -218,19 +220,23 @@ class AlpacaBroker:
         )
 
     def assets(self, symbols: Sequence[str]) -> Mapping[str, Asset]:
-        """Return tradability for each symbol (one request per symbol: no batch endpoint)."""
-        found: dict[str, Asset] = {}
-        for symbol in symbols:
-            try:
-                raw = self._read(f"asset {symbol}", _get_asset(symbol))
-            except OrderRejected as error:
-                raise DataUnavailable(f"asset {symbol} is unknown to the broker") from error
-            found[symbol] = Asset(
-                symbol=symbol,
-                tradable=bool(raw.get("tradable", False)),
-                fractionable=bool(raw.get("fractionable", False)),
-            )
-        return found
+        """Return tradability per symbol: one request each (no batch endpoint), concurrently."""
+        if not symbols:
+            return {}
+        workers = min(len(symbols), self._pool_size, ASSET_LOOKUPS_IN_FLIGHT)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asset") as pool:
+            return dict(zip(symbols, pool.map(self._asset, symbols), strict=True))
+
+    def _asset(self, symbol: str) -> Asset:
+        try:
+            raw = self._read(f"asset {symbol}", _get_asset(symbol))
+        except OrderRejected as error:
+            raise DataUnavailable(f"asset {symbol} is unknown to the broker") from error
+        return Asset(
+            symbol=symbol,
+            tradable=bool(raw.get("tradable", False)),
+            fractionable=bool(raw.get("fractionable", False)),
+        )
 
     def daily_bars(
         self, symbols: Sequence[str], start: datetime, end: datetime
