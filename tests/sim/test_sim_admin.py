@@ -71,3 +71,18 @@ def test_admin_answers_loopback_only(remote: str | None, allowed: bool) -> None:
     """Only loopback peers may use /admin."""
     request = mock.Mock(remote=remote)
     assert _is_loopback(request) is allowed
+
+
+def test_simulated_time_outside_the_calendar_is_refused(
+    exchange: embedded.EmbeddedExchange,
+) -> None:
+    """set_now before 2016 or after 2030 raises ConfigError and keeps the previous time."""
+    with pytest.raises(ConfigError, match="outside the calendar"):
+        exchange.set_now(datetime(2040, 1, 2, 15, 0, tzinfo=UTC))
+    response = requests.post(
+        f"{exchange.base_url}/admin/now", json={"now": "2001-01-02T15:00:00Z"}, timeout=10
+    )
+    assert response.status_code == 400
+    assert requests.get(f"{exchange.base_url}/admin/now", timeout=10).json()["now"] == (
+        "2026-11-27T15:00:00.000000Z"
+    )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from alchemiser.errors import ConfigError
 from alchemiser.sim.book import Book
 from alchemiser.sim.calendar import MarketCalendar, nyse
 from alchemiser.sim.faults import FaultDice, Faults, parse_faults
@@ -72,6 +73,16 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+def _within(calendar: MarketCalendar, moment: datetime | None) -> datetime | None:
+    sessions = calendar.sessions
+    if moment is not None and not sessions[0].open <= moment < sessions[-2].close:
+        raise ConfigError(
+            f"simulated time {moment.isoformat()} is outside the calendar "
+            f"({sessions[0].day} to {sessions[-2].day})"
+        )
+    return moment
+
+
 @dataclass
 class Exchange:
     """One paper account behind one key pair, with switchable faults."""
@@ -92,7 +103,7 @@ class Exchange:
         calendar = nyse()
         history = load_directory(config.bars_dir) if config.bars_dir is not None else {}
         prices = PriceModel(calendar, config.seed, history)
-        clock = SimClock(_utc(config.now))
+        clock = SimClock(_within(calendar, _utc(config.now)))
         store: Store = SqliteStore(config.state) if config.state is not None else MemoryStore()
         book = Book.open(
             calendar=calendar,
@@ -130,8 +141,8 @@ class Exchange:
         self.credentials = Credentials(key_id, secret_key)
 
     def set_now(self, now: datetime | None) -> None:
-        """Fix the simulated time, or return to real time with None."""
-        self.clock.fixed = _utc(now)
+        """Fix the simulated time, or return to real time with None; ConfigError if out of range."""
+        self.clock.fixed = _within(self.calendar, _utc(now))
 
     def close(self) -> None:
         """Release the state file."""

@@ -75,7 +75,7 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
             return _json({"message": "admin is loopback only"}, status=403)
         try:
             return await handler(request)
-        except ValueError as error:
+        except (ValueError, ConfigError) as error:
             return _json({"message": f"bad admin request: {error}"}, status=400)
         except Refusal as refusal:
             return _refusal(refusal)
