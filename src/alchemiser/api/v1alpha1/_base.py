@@ -55,6 +55,15 @@ def unique(values: list[str], field: str) -> list[str]:
     return values
 
 
+# Weights (allocations, static symbol weights) must sum to 1 within this tolerance.
+WEIGHT_TOLERANCE: Final = 0.001
+
+
+def sums_to_one(total: str) -> str:
+    """A CEL condition: the CEL expression `total` is 1 within WEIGHT_TOLERANCE."""
+    return f"{total} >= {1 - WEIGHT_TOLERANCE:g} && {total} <= {1 + WEIGHT_TOLERANCE:g}"
+
+
 def _cron_field(value: str) -> str:
     item = f"([*]|{value}(-{value})?)(/[0-9]{{1,2}})?"
     return f"{item}(,{item})*"

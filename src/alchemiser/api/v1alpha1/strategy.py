@@ -21,9 +21,11 @@ from alchemiser.api.v1alpha1._base import (
     DNS_LABEL_PATTERN,
     ENDPOINT_PATTERN,
     TIME_ZONE_PATTERN,
+    WEIGHT_TOLERANCE,
     Symbol,
     WireModel,
     cel,
+    sums_to_one,
     unique,
     wire_default,
 )
@@ -34,7 +36,6 @@ from alchemiser.api.v1alpha1.weights import (
     parameters_schema,
 )
 
-WEIGHT_TOLERANCE: Final = 0.001
 MAX_ALLOCATIONS: Final = 10
 MAX_ALLOWED_SYMBOLS: Final = 500
 
@@ -228,7 +229,7 @@ class ExecutionSpec(WireModel):
 
 _ALLOCATION_RULES: list[Any] = [
     cel(
-        "self.map(a, a.weight).sum() >= 0.999 && self.map(a, a.weight).sum() <= 1.001",
+        sums_to_one("self.map(a, a.weight).sum()"),
         "allocation weights must sum to 1 (within 0.001)",
     ),
     cel(

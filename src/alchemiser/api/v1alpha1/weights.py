@@ -11,11 +11,17 @@ from typing import Annotated, Any, Final
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from alchemiser.api.v1alpha1._base import SYMBOL_MAX_LENGTH, SYMBOL_PATTERN, Symbol, cel
+from alchemiser.api.v1alpha1._base import (
+    SYMBOL_MAX_LENGTH,
+    SYMBOL_PATTERN,
+    WEIGHT_TOLERANCE,
+    Symbol,
+    cel,
+    sums_to_one,
+)
 
 WEIGHTS_KEY: Final = "weights"
 MAX_STATIC_SYMBOLS: Final = 50
-WEIGHT_TOLERANCE: Final = 0.001
 
 Fraction = Annotated[float, Field(gt=0.0, le=1.0, strict=True)]
 Weights = Annotated[dict[Symbol, Fraction], Field(min_length=1, max_length=MAX_STATIC_SYMBOLS)]
@@ -46,7 +52,7 @@ def weights_schema() -> dict[str, Any]:
                 "weights keys must be ticker symbols such as SPY or BRK.B",
             ),
             cel(
-                "self.map(s, self[s]).sum() >= 0.999 && self.map(s, self[s]).sum() <= 1.001",
+                sums_to_one("self.map(s, self[s]).sum()"),
                 "weights must sum to 1 (within 0.001)",
             ),
         ],
