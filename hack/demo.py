@@ -45,6 +45,9 @@ WORKER_SA = "alchemiser-worker"
 LOCAL_LABEL = "alchemiser.io/local-runner"
 IMAGE_REPOSITORY = "ghcr.io/alchemiser/alchemiser"
 HALT = "demo-halt"
+# The example's risk limits cap an order at $10,000; on a $20,000 account every order of
+# the 0.3/0.5/0.2 portfolio fits, so the demo shows trades rather than only rejections.
+DEMO_CASH = 20_000
 TOTAL_STEPS = 9
 
 
@@ -306,7 +309,7 @@ def start_exchange(record: dict[str, Any], cluster: Cluster) -> tuple[str, dict[
         moment, record["market_time"] = simulated_now()
         argv = [
             str(ALCHEMISER), "sim", "--host", "127.0.0.1", "--port", "0",
-            "--state", str(STATE / "exchange.sqlite"),
+            "--state", str(STATE / "exchange.sqlite"), "--cash", str(DEMO_CASH),
             "--key-id", keys["key_id"], "--secret-key", keys["secret_key"],
         ]  # fmt: skip
         if moment is not None:
@@ -314,7 +317,7 @@ def start_exchange(record: dict[str, Any], cluster: Cluster) -> tuple[str, dict[
     entry = ensure_process(record, "exchange", argv, cluster.env)
     url = wait_until("the exchange to listen", lambda: exchange_url(entry), 60, entry["log"])
     say(record.get("market_time", ""))
-    say(f"serving {url} (book kept in {STATE / 'exchange.sqlite'})")
+    say(f"serving {url}: a ${DEMO_CASH:,} paper account (book in {STATE / 'exchange.sqlite'})")
     return url, keys
 
 
@@ -359,22 +362,25 @@ def start_operator(record: dict[str, Any], cluster: Cluster) -> int:
             str(ALCHEMISER),
             "operator",
             "--standalone",
-            "--no-log-json",
-            "--image",
+            "--log-format",
+            "console",
+            "--namespace",
+            NAMESPACE,
+            "--worker-image",
             image(),
-            "--image-pull-policy",
+            "--worker-image-pull-policy",
             "IfNotPresent",
             "--worker-service-account",
             WORKER_SA,
-            "--node-selector",
+            "--worker-node-selector",
             f"{LOCAL_LABEL}=true",
-            "--tolerations",
+            "--worker-toleration",
             f"{LOCAL_LABEL}=true:NoSchedule",
             "--metrics-address",
             "127.0.0.1",
             "--metrics-port",
             str(metrics),
-            "--probe-port",
+            "--health-port",
             str(free_port()),
         ]
         record["metrics_port"] = metrics

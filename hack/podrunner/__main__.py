@@ -18,7 +18,7 @@ if __package__ in (None, ""):  # run as `python hack/podrunner`: make `podrunner
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from podrunner.kube import Kube
-from podrunner.node import NodeKeeper
+from podrunner.node import NodeKeeper, NodeTaken
 from podrunner.pods import Settings
 from podrunner.runner import Runner
 
@@ -28,7 +28,8 @@ NODE_LABEL = "alchemiser.io/local-runner"
 
 
 def _log(message: str) -> None:
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
     print(f"{stamp} {message}", flush=True)
 
 
@@ -106,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         allocatable=allocatable,
         version=args.kubelet_version,
     )
+    try:
+        keeper.claim()
+    except NodeTaken as error:
+        print(f"podrunner: {error}", file=sys.stderr)
+        return 3
     if not args.no_register_node:
         keeper.register()
     keeper.beat()
@@ -121,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     _log("podrunner: stopping; terminating pod processes")
     keeper.stopped.set()
     runner.stop()
+    keeper.release()
     return 0
 
 

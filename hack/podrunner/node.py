@@ -7,8 +7,10 @@ when the lease goes stale. The runner does the same for its one Node.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from podrunner.kube import ApiError, Kube
@@ -16,6 +18,10 @@ from podrunner.kube import ApiError, Kube
 Obj = dict[str, Any]
 HEARTBEAT_SECONDS = 10.0
 LEASE_SECONDS = 40
+
+
+class NodeTaken(Exception):
+    """Another live pod runner holds this Node's lease: two runners would run pods twice."""
 
 
 def _micro_now() -> str:
@@ -48,6 +54,25 @@ class NodeKeeper(threading.Thread):
         self.version = version
         self.stopped = threading.Event()
         self.errors = 0
+        self.identity = f"podrunner@{socket.gethostname()}:{os.getpid()}"
+
+    def claim(self) -> None:
+        """Refuse to serve a Node whose lease another runner renewed within the lease time."""
+        path = f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{self.node}"
+        lease = self.kube.get(path)
+        if lease is None:
+            return
+        spec = lease.get("spec") or {}
+        holder = str(spec.get("holderIdentity") or "")
+        renewed = spec.get("renewTime")
+        if not holder.startswith("podrunner@") or holder == self.identity or not renewed:
+            return
+        age = datetime.now(UTC) - datetime.fromisoformat(renewed.replace("Z", "+00:00"))
+        if age < timedelta(seconds=LEASE_SECONDS):
+            raise NodeTaken(
+                f"node {self.node} is served by another pod runner ({holder}, lease renewed "
+                f"{age.total_seconds():.0f}s ago); stop it first (e.g. `make demo-down`)"
+            )
 
     def register(self) -> None:
         """Create the Node when it does not exist (kubelet's self-registration)."""
@@ -126,7 +151,7 @@ class NodeKeeper(threading.Thread):
                 "kind": "Lease",
                 "metadata": {"name": self.node, "namespace": "kube-node-lease"},
                 "spec": {
-                    "holderIdentity": self.node,
+                    "holderIdentity": self.identity,
                     "leaseDurationSeconds": LEASE_SECONDS,
                     "renewTime": _micro_now(),
                 },
@@ -135,9 +160,19 @@ class NodeKeeper(threading.Thread):
                 "POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", body=body
             )
             return
-        lease["spec"]["holderIdentity"] = self.node
+        lease["spec"]["holderIdentity"] = self.identity
         lease["spec"]["leaseDurationSeconds"] = LEASE_SECONDS
         lease["spec"]["renewTime"] = _micro_now()
+        self.kube.request("PUT", path, body=lease)
+
+    def release(self) -> None:
+        """Give the lease up on a clean stop, so another runner may start at once."""
+        path = f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{self.node}"
+        lease = self.kube.get(path)
+        if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.identity:
+            return
+        lease["spec"]["holderIdentity"] = None
+        lease["spec"]["renewTime"] = None
         self.kube.request("PUT", path, body=lease)
 
     def run(self) -> None:

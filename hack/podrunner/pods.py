@@ -498,10 +498,15 @@ class PodWorker(threading.Thread):
             sandbox.terminate(run.process)
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline and any(r.process.poll() is None for r in alive):
-            time.sleep(0.05)
+            time.sleep(0.02)
         for run in alive:
             sandbox.kill(run.process)
             run.process.wait()
+            code = spec.exit_code(run.process.returncode)
+            self.settings.log(
+                f"pod {self.namespace}/{self.pod_name}: {run.container['name']} exited {code} "
+                "after SIGTERM"
+            )
 
     def _run_containers(self) -> None:
         with self._lock:

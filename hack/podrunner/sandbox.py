@@ -54,10 +54,38 @@ def _ensure_mount_point(mount: Mount) -> None:
         target.touch()
 
 
+def _under(path: str, ancestor: str) -> bool:
+    ancestor = ancestor.rstrip("/") or "/"
+    return path == ancestor or path.startswith(ancestor.rstrip("/") + "/")
+
+
+def mount_order(mounts: list[Mount]) -> list[Mount]:
+    """Parents before children; a target that would hide another mount's source goes last.
+
+    An emptyDir on /tmp must not be mounted before the termination-log file that the
+    runner keeps under /tmp is bound, or the bind would find its source hidden.
+    """
+    pending = sorted(mounts, key=lambda m: m.target.count("/"))
+    ordered: list[Mount] = []
+    while pending:
+        for candidate in pending:
+            hides = any(
+                other is not candidate and _under(str(other.source), candidate.target)
+                for other in pending
+            )
+            if not hides:
+                break
+        else:
+            candidate = pending[0]  # a cycle: mount it anyway; `mount` reports what is missing
+        pending.remove(candidate)
+        ordered.append(candidate)
+    return ordered
+
+
 def script(launch: Launch) -> str:
     """The shell script run inside the new mount namespace before exec'ing the command."""
     lines = ["set -e"]
-    for mount in sorted(launch.mounts, key=lambda m: m.target.count("/")):
+    for mount in mount_order(launch.mounts):
         src, dst = shlex.quote(str(mount.source)), shlex.quote(mount.target)
         lines.append(f"mount --bind {src} {dst}")
         if mount.read_only:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from podrunner import spec
+from podrunner.sandbox import Mount, mount_order
 
 LABEL_PATH = "metadata.labels['alchemiser.io/strategy']"
 POD = {
@@ -182,3 +185,16 @@ def test_conditions_keep_those_owned_by_others() -> None:
         "lastTransitionTime": "t1",
         "reason": "PodCompleted",
     }
+
+
+def test_mount_order_keeps_sources_visible() -> None:
+    """An emptyDir on /tmp is mounted after binds whose sources live under /tmp."""
+    term = Mount(Path("/tmp/state/pod/termination-log"), "/dev/termination-log")
+    creds = Mount(Path("/tmp/state/pod/volumes/creds"), "/var/run/secrets/alchemiser/broker")
+    tmp = Mount(Path("/tmp/state/pod/volumes/tmp"), "/tmp")
+    order = [m.target for m in mount_order([creds, tmp, term])]
+    assert order.index("/tmp") > order.index("/dev/termination-log")
+    assert order.index("/tmp") > order.index("/var/run/secrets/alchemiser/broker")
+    parent = Mount(Path("/srv/a"), "/data")
+    child = Mount(Path("/srv/b"), "/data/sub")
+    assert [m.target for m in mount_order([child, parent])] == ["/data", "/data/sub"]
