@@ -5,6 +5,7 @@ Records are JSON rows keyed by id, written on every change (SQLite in WAL mode).
 """
 
 import dataclasses
+import fcntl
 import json
 import sqlite3
 import threading
@@ -13,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from alchemiser.errors import ConfigError
 from alchemiser.sim.records import Account, Order, Position
 
 Loaded = tuple[Account, list[Order], list[Position]]
@@ -106,6 +108,14 @@ class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        # Two exchanges on one file would each keep their own copy of the book and
+        # overwrite each other, so the file is held exclusively while open.
+        self._holder = path.with_name(path.name + ".lock").open("w")
+        try:
+            fcntl.flock(self._holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            self._holder.close()
+            raise ConfigError(f"state file {path} is in use by another paper exchange") from error
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -154,3 +164,5 @@ class SqliteStore:
         """Close the database file."""
         with self._lock:
             self._db.close()
+            fcntl.flock(self._holder, fcntl.LOCK_UN)
+            self._holder.close()
