@@ -42,9 +42,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import pki  # noqa: E402
-import toolchain  # noqa: E402
-from toolchain import log  # noqa: E402
+import pki
+import toolchain
+from toolchain import log
 
 HACK = Path(__file__).resolve().parent
 REPO = HACK.parent
@@ -141,7 +141,7 @@ def _start_ticks(pid: int) -> int | None:
 
 
 def _alive(entry: dict[str, Any]) -> bool:
-    return _start_ticks(int(entry["pid"])) == entry["start_ticks"]
+    return _start_ticks(int(entry["pid"])) == int(entry["start_ticks"])
 
 
 def _spawn(layout: Layout, name: str, argv: list[str]) -> dict[str, Any]:
@@ -569,14 +569,21 @@ def up(layout: Layout, *, extras: bool) -> int:
             _stop(record.get("processes", {}))
         toolchain.ensure(layout.cache, extras=extras)
         pki.ensure(layout.pki)
-        shutil.rmtree(layout.etcd_data, ignore_errors=True)
-        record = {"processes": {}, "state": str(layout.state)}
-        try:
-            _start(layout, record)
-        except (ClusterError, OSError) as error:
-            log(f"start failed: {error}")
-            _stop(record["processes"])
-            layout.record.unlink(missing_ok=True)
+        for attempt in (1, 2):  # a second try covers a port taken between pick and bind
+            shutil.rmtree(layout.etcd_data, ignore_errors=True)
+            record = {"processes": {}, "state": str(layout.state)}
+            try:
+                _start(layout, record)
+                break
+            except (ClusterError, OSError) as error:
+                log(f"start failed (attempt {attempt}): {error}")
+                _stop(record["processes"])
+                layout.record.unlink(missing_ok=True)
+            except BaseException:  # interrupted: leave nothing running behind
+                _stop(record["processes"])
+                layout.record.unlink(missing_ok=True)
+                raise
+        else:
             return 1
         _write_private(layout.env, _env_text(layout, record))
     log(
