@@ -31,7 +31,8 @@ def test_flags_beat_environment():
     assert _parse([], env).image == "env/image:1"
     assert _parse([], env).allow_live_trading is True
     assert (
-        _parse(["--image", "flag/image:2", "--no-allow-live-trading"], env).image == "flag/image:2"
+        _parse(["--worker-image", "flag/image:2", "--no-allow-live-trading"], env).image
+        == "flag/image:2"
     )
     assert _parse(["--no-allow-live-trading"], env).allow_live_trading is False
 
@@ -40,11 +41,11 @@ def test_node_selector_and_tolerations_parse():
     """KEY=VALUE selectors and KEY[=VALUE]:EFFECT tolerations become pod fields."""
     config = _parse(
         [
-            "--node-selector",
+            "--worker-node-selector",
             "alchemiser.io/local-runner=true",
-            "--tolerations",
+            "--worker-toleration",
             "alchemiser.io/local-runner=true:NoSchedule",
-            "--tolerations",
+            "--worker-toleration",
             "dedicated:NoExecute",
         ]
     )
@@ -74,14 +75,22 @@ def test_environment_lists_and_json_tolerations():
 @pytest.mark.parametrize(
     "argv",
     [
-        ["--image-pull-policy", "Sometimes"],
+        ["--worker-image-pull-policy", "Sometimes"],
         ["--resync-seconds", "90"],
         ["--metrics-port", "0"],
-        ["--tolerations", "novalue"],
-        ["--node-selector", "nokey"],
+        ["--worker-toleration", "novalue"],
+        ["--worker-node-selector", "nokey"],
     ],
 )
 def test_invalid_settings_are_refused(argv):
     """Bad values raise ConfigError naming the setting."""
     with pytest.raises(ConfigError):
         _parse(argv)
+
+
+def test_namespace_flags():
+    """--namespace restricts; --all-namespaces with --namespace is refused."""
+    assert _parse(["--namespace", "a", "--namespace", "b"]).namespaces == ("a", "b")
+    assert _parse(["--all-namespaces"]).namespaces == ()
+    with pytest.raises(ConfigError):
+        _parse(["--all-namespaces", "--namespace", "a"])

@@ -53,7 +53,7 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
 def run_operator(args: argparse.Namespace) -> int:
     """Run the operator until interrupted."""
     config = settings.from_args(args, os.environ)
-    logs.configure(json=config.log_json, level=config.log_level)
+    logs.configure(json=config.log_format == "json", level=config.log_level)
     priority = config.priority
     if priority is None:
         # Distinct random priorities: kopf pauses every operator that sees a peer with a
@@ -65,7 +65,6 @@ def run_operator(args: argparse.Namespace) -> int:
         namespaces=list(config.namespaces),
         standalone=config.standalone,
         priority=priority,
-        peering_name=None if config.standalone else config.peering_name,
         liveness_endpoint=config.liveness_endpoint,
         memo=kopf.Memo(),
     )

@@ -25,7 +25,10 @@ STRATEGIES = (runtime.GROUP, runtime.VERSION, runtime.STRATEGY_PLURAL)
 HALTS = (runtime.GROUP, runtime.VERSION, runtime.HALT_PLURAL)
 JOBS = ("batch", "v1", "jobs")
 OURS = {runtime.LABEL_STRATEGY: kopf.PRESENT}
-ANNOTATION_PREFIX = "alchemiser.io"
+# Not "alchemiser.io": kopf drops every annotation under its storage prefix from the
+# diff essence, which would hide alchemiser.io/run-now from the update handlers.
+ANNOTATION_PREFIX = "operator.alchemiser.io"
+BACKOFF = 5  # seconds before kopf retries a failed handler (its default is 60)
 
 log = get_logger(__name__)
 
@@ -50,6 +53,11 @@ def _jobs_of(index: kopf.Index[Any, Any], namespace: str, name: str) -> list[str
     return sorted(index.get((namespace, name), []))
 
 
+def _run_now_token(essence: Any) -> str:
+    annotations = ((essence or {}).get("metadata") or {}).get("annotations") or {}
+    return str(annotations.get(runtime.ANNOTATION_RUN_NOW) or "")
+
+
 def configure(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
     """kopf settings: annotations for bookkeeping (strict status schema), peering, posting."""
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
@@ -61,7 +69,9 @@ def configure(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
     settings.posting.level = logging.INFO
     settings.peering.name = ours.peering_name
     settings.peering.standalone = ours.standalone
-    settings.peering.mandatory = not ours.standalone
+    # Auto-detect: with the peering object present, one replica is active and the others
+    # pause; without it, kopf logs a warning and runs standalone (a single replica is fine).
+    settings.peering.mandatory = False
     settings.peering.clusterwide = not ours.namespaces
     settings.peering.stealth = True
     if ours.priority is not None:
@@ -83,7 +93,7 @@ def build_registry(ours: OperatorSettings) -> kopf.OperatorRegistry:
 
 
 def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings) -> None:
-    @kopf.on.startup(registry=registry)
+    @kopf.on.startup(registry=registry, id="startup")
     async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
         configure(settings, ours)
         memo.context = Context(settings=ours, kube=Kube.from_environment(), emit=_emit)
@@ -92,29 +102,34 @@ def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings)
         )
         log.info("operator started", metrics_port=ours.metrics_port, probe_port=ours.probe_port)
 
-    @kopf.on.cleanup(registry=registry)
+    @kopf.on.login(registry=registry, id="login")
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        # The same sources as kube.py: in-cluster service account, else the kubeconfig.
+        return kopf.login_via_client(**kwargs)
+
+    @kopf.on.cleanup(registry=registry, id="cleanup")
     async def cleanup(memo: kopf.Memo, **_: Any) -> None:
         await memo.context.kube.close()
 
     @kopf.on.probe(id="strategies", registry=registry)
-    def probe_strategies(**kwargs: Any) -> int:
-        return len(kwargs["strategy_index"])
+    def probe_strategies(memo: kopf.Memo, **_: Any) -> int:
+        return len(memo.context.gauge.states)
 
 
 def _register_indices(registry: kopf.OperatorRegistry) -> None:
     """kopf's in-memory cache, filled from the API before any handler runs."""
 
-    @kopf.index(*STRATEGIES, registry=registry)
+    @kopf.index(*STRATEGIES, registry=registry, id="strategy_index")
     def strategy_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], StrategyRef]:
         ref = StrategyRef.from_body(body)
         return {(ref.namespace, ref.name): ref}
 
-    @kopf.index(*HALTS, registry=registry)
+    @kopf.index(*HALTS, registry=registry, id="halt_index")
     def halt_index(body: kopf.Body, **_: Any) -> dict[str, halting.HaltView]:
         halt = halting.halt_from_body(body)
         return {halt.name: halt}
 
-    @kopf.index(*JOBS, labels=OURS, registry=registry)
+    @kopf.index(*JOBS, labels=OURS, registry=registry, id="active_job_index")
     def active_job_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], str] | None:
         metadata = body.get("metadata") or {}
         if metadata.get("deletionTimestamp") or results.job_finish(body) is not None:
@@ -124,10 +139,10 @@ def _register_indices(registry: kopf.OperatorRegistry) -> None:
 
 
 def _register_strategies(registry: kopf.OperatorRegistry, ours: OperatorSettings) -> None:
-    @kopf.on.resume(*STRATEGIES, registry=registry)
-    @kopf.on.create(*STRATEGIES, registry=registry)
-    @kopf.on.update(*STRATEGIES, registry=registry)
-    @kopf.timer(*STRATEGIES, interval=ours.resync_seconds, registry=registry)
+    @kopf.on.resume(*STRATEGIES, registry=registry, backoff=BACKOFF, id="reconcile-resume")
+    @kopf.on.create(*STRATEGIES, registry=registry, backoff=BACKOFF, id="reconcile-create")
+    @kopf.on.update(*STRATEGIES, registry=registry, backoff=BACKOFF, id="reconcile-update")
+    @kopf.timer(*STRATEGIES, interval=ours.resync_seconds, registry=registry, id="resync")
     async def reconcile_strategy(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         ref = StrategyRef.from_body(body)
         await reconciler.reconcile(
@@ -137,17 +152,15 @@ def _register_strategies(registry: kopf.OperatorRegistry, ours: OperatorSettings
             _jobs_of(kwargs["active_job_index"], ref.namespace, ref.name),
         )
 
-    run_now_field = ["metadata", "annotations", runtime.ANNOTATION_RUN_NOW]
-
-    @kopf.on.update(*STRATEGIES, field=run_now_field, registry=registry)
+    @kopf.on.update(*STRATEGIES, registry=registry, backoff=BACKOFF, id="run-now")
     async def run_now(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
-        old, new = kwargs.get("old"), kwargs.get("new")
+        old, new = _run_now_token(kwargs.get("old")), _run_now_token(kwargs.get("new"))
         if not new or new == old:
             return
         ref = StrategyRef.from_body(body)
-        await reconciler.run_now(memo.context, ref, str(new), _halts(kwargs["halt_index"]))
+        await reconciler.run_now(memo.context, ref, new, _halts(kwargs["halt_index"]))
 
-    @kopf.on.event(*STRATEGIES, registry=registry)
+    @kopf.on.event(*STRATEGIES, registry=registry, id="strategy-gone")
     def strategy_gone(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         if kwargs.get("type") == "DELETED":
             metadata = body.get("metadata") or {}
@@ -194,26 +207,42 @@ async def _enforce(
         now=now,
     )
     await ctx.kube.patch_halt_status(name, new_status)
+    if seconds is not None:
+        ctx.emit(
+            _halt_ref(body),
+            "Normal",
+            "Propagated",
+            f"halted {result.affected} strategies in {seconds:.2f}s",
+        )
     if result.failures:
         raise kopf.TemporaryError(f"{result.failures} strategies not yet updated", delay=5)
 
 
+def _halt_ref(body: Mapping[str, Any]) -> dict[str, Any]:
+    metadata = body["metadata"]
+    return {
+        "apiVersion": runtime.API_VERSION,
+        "kind": runtime.HALT_KIND,
+        "metadata": {"name": metadata["name"], "uid": metadata.get("uid", "")},
+    }
+
+
 def _register_halts(registry: kopf.OperatorRegistry, ours: OperatorSettings) -> None:
-    @kopf.on.create(*HALTS, registry=registry)
-    @kopf.on.update(*HALTS, field="spec", registry=registry)
+    @kopf.on.create(*HALTS, registry=registry, backoff=BACKOFF, id="halt-create")
+    @kopf.on.update(*HALTS, field="spec", registry=registry, backoff=BACKOFF, id="halt-update")
     async def halt_changed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         await _enforce(body, memo, kwargs, measure=True)
 
-    @kopf.on.resume(*HALTS, registry=registry)
+    @kopf.on.resume(*HALTS, registry=registry, backoff=BACKOFF, id="halt-resume")
     async def halt_resumed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         await _enforce(body, memo, kwargs, measure=False)
 
-    @kopf.on.event(*HALTS, registry=registry)
+    @kopf.on.event(*HALTS, registry=registry, id="halt-deleted")
     async def halt_deleted(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         if kwargs.get("type") == "DELETED":
             await _enforce(body, memo, kwargs, measure=False, gone=True)
 
-    @kopf.timer(*HALTS, interval=ours.halt_check_seconds, registry=registry)
+    @kopf.timer(*HALTS, interval=ours.halt_check_seconds, registry=registry, id="halt-expiry")
     async def halt_expiry(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         halt = halting.halt_from_body(body)
         was_active = status.condition_status(body.get("status"), status.ACTIVE) != "False"
@@ -222,7 +251,7 @@ def _register_halts(registry: kopf.OperatorRegistry, ours: OperatorSettings) -> 
 
 
 def _register_jobs(registry: kopf.OperatorRegistry) -> None:
-    @kopf.on.event(*JOBS, labels=OURS, registry=registry)
+    @kopf.on.event(*JOBS, labels=OURS, registry=registry, id="job-finished")
     async def job_event(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         if kwargs.get("type") == "DELETED" or not reconciler.owned_by_cronjob(body):
             return

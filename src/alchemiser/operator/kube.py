@@ -76,11 +76,11 @@ class Kube:
                 raise KubeError(f"no usable Kubernetes configuration: {error}") from error
         return cls(configuration, connections=connections)
 
-    def _headers(self, content_type: str | None) -> dict[str, str]:
+    def _headers(self, content_type: str | None, accept: str) -> dict[str, str]:
         hook = getattr(self._config, "refresh_api_key_hook", None)
         if hook is not None:
             hook(self._config)  # re-reads a rotated in-cluster token
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": accept}
         token = self._config.get_api_key_with_prefix("authorization")
         if token:
             headers["Authorization"] = token
@@ -115,6 +115,7 @@ class Kube:
         params: Mapping[str, str] | None = None,
         content_type: str | None = None,
         missing_ok: bool = False,
+        accept: str = "application/json",
     ) -> Reply | None:
         """One API call; None for 404 when `missing_ok`; raises Conflict (409) or KubeError."""
         data = None if body is None else json.dumps(body)
@@ -126,7 +127,7 @@ class Kube:
                 self._server + path,
                 data=data,
                 params=params,
-                headers=self._headers(content_type),
+                headers=self._headers(content_type, accept),
             ) as response:
                 text = await response.text()
         except (aiohttp.ClientError, TimeoutError) as error:

@@ -228,9 +228,11 @@ async def _reconcile(
     check_credentials: bool,
 ) -> None:
     now = ctx.clock()
+    current = ref.status
+    if status.condition_status(current, status.READY) is None:
+        check_credentials = True  # nothing to keep yet: find out
     findings = await examine(ctx, ref, check_credentials=check_credentials)
     decision = halting.decide(halts, ref.namespace, ref.labels, now)
-    current = ref.status
     verdict = findings.verdict or _kept_verdict(current, ref)
     name = builders.cronjob_name(ref.name)
     suspended = True

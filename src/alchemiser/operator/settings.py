@@ -38,7 +38,7 @@ class OperatorSettings:
     resync_seconds: float = 45.0
     halt_check_seconds: float = 5.0
     concurrency: int = 64
-    log_json: bool = True
+    log_format: str = "json"
     log_level: str = "INFO"
 
     @property
@@ -47,36 +47,83 @@ class OperatorSettings:
         return f"http://{self.metrics_address}:{self.probe_port}/healthz"
 
 
-# flag dest -> (environment variable, help text); the default comes from OperatorSettings.
-_FLAGS: Mapping[str, tuple[str, str]] = {
-    "image": ("ALCHEMISER_WORKER_IMAGE", "worker image"),
-    "image_pull_policy": ("ALCHEMISER_IMAGE_PULL_POLICY", "worker imagePullPolicy"),
-    "worker_service_account": ("ALCHEMISER_WORKER_SERVICE_ACCOUNT", "worker ServiceAccount name"),
-    "allow_live_trading": ("ALCHEMISER_ALLOW_LIVE_TRADING", "allow strategies with mode: live"),
-    "namespaces": ("ALCHEMISER_NAMESPACES", "namespace to serve (repeatable; default all)"),
-    "node_selector": ("ALCHEMISER_WORKER_NODE_SELECTOR", "worker nodeSelector KEY=VALUE"),
-    "tolerations": ("ALCHEMISER_WORKER_TOLERATIONS", "worker toleration KEY[=VALUE]:EFFECT"),
-    "metrics_address": ("ALCHEMISER_METRICS_ADDRESS", "address for /metrics and /healthz"),
-    "metrics_port": ("ALCHEMISER_METRICS_PORT", "port for /metrics"),
-    "probe_port": ("ALCHEMISER_PROBE_PORT", "port for the kopf liveness probe /healthz"),
-    "peering_name": ("ALCHEMISER_PEERING_NAME", "kopf (Cluster)KopfPeering object name"),
-    "standalone": ("ALCHEMISER_STANDALONE", "run without peering (tests, single replica)"),
-    "priority": ("ALCHEMISER_PRIORITY", "kopf peering priority (default random)"),
-    "resync_seconds": ("ALCHEMISER_RESYNC_SECONDS", "drift-repair timer interval (< 60)"),
-    "halt_check_seconds": ("ALCHEMISER_HALT_CHECK_SECONDS", "halt expiry check interval"),
-    "concurrency": ("ALCHEMISER_CONCURRENCY", "parallel API calls when propagating a halt"),
-    "log_json": ("ALCHEMISER_LOG_JSON", "JSON logs (default true)"),
-    "log_level": ("ALCHEMISER_LOG_LEVEL", "log level"),
+# dest -> (flag, environment variable, help text); defaults come from OperatorSettings.
+_FLAGS: Mapping[str, tuple[str, str, str]] = {
+    "image": ("--worker-image", "ALCHEMISER_WORKER_IMAGE", "worker image"),
+    "image_pull_policy": (
+        "--worker-image-pull-policy",
+        "ALCHEMISER_WORKER_IMAGE_PULL_POLICY",
+        "worker imagePullPolicy",
+    ),
+    "worker_service_account": (
+        "--worker-service-account",
+        "ALCHEMISER_WORKER_SERVICE_ACCOUNT",
+        "worker ServiceAccount name",
+    ),
+    "allow_live_trading": (
+        "--allow-live-trading",
+        "ALCHEMISER_ALLOW_LIVE_TRADING",
+        "allow strategies with mode: live",
+    ),
+    "namespaces": (
+        "--namespace",
+        "ALCHEMISER_NAMESPACES",
+        "namespace to serve (repeatable; env: comma list; default all)",
+    ),
+    "node_selector": (
+        "--worker-node-selector",
+        "ALCHEMISER_WORKER_NODE_SELECTOR",
+        "extra worker nodeSelector KEY=VALUE (repeatable; env: comma list)",
+    ),
+    "tolerations": (
+        "--worker-toleration",
+        "ALCHEMISER_WORKER_TOLERATIONS",
+        "extra worker toleration KEY[=VALUE]:EFFECT (repeatable; env: comma list or JSON)",
+    ),
+    "metrics_address": (
+        "--metrics-address",
+        "ALCHEMISER_METRICS_ADDRESS",
+        "address /metrics and /healthz listen on",
+    ),
+    "metrics_port": ("--metrics-port", "ALCHEMISER_METRICS_PORT", "port for /metrics"),
+    "probe_port": ("--health-port", "ALCHEMISER_HEALTH_PORT", "port for kopf's /healthz probe"),
+    "peering_name": (
+        "--peering-name",
+        "ALCHEMISER_PEERING_NAME",
+        "kopf ClusterKopfPeering (or KopfPeering) object name",
+    ),
+    "standalone": (
+        "--standalone",
+        "ALCHEMISER_STANDALONE",
+        "run without peering (single replica, tests)",
+    ),
+    "priority": ("--priority", "ALCHEMISER_PRIORITY", "kopf peering priority (default random)"),
+    "resync_seconds": (
+        "--resync-seconds",
+        "ALCHEMISER_RESYNC_SECONDS",
+        "drift-repair timer interval, under 60",
+    ),
+    "halt_check_seconds": (
+        "--halt-check-seconds",
+        "ALCHEMISER_HALT_CHECK_SECONDS",
+        "halt expiry check interval",
+    ),
+    "concurrency": (
+        "--concurrency",
+        "ALCHEMISER_CONCURRENCY",
+        "parallel API calls when propagating a halt",
+    ),
+    "log_format": ("--log-format", "ALCHEMISER_LOG_FORMAT", "json or console"),
+    "log_level": ("--log-level", "ALCHEMISER_LOG_LEVEL", "log level"),
 }
 
-_BOOLS = ("allow_live_trading", "standalone", "log_json")
+_BOOLS = ("allow_live_trading", "standalone")
 _LISTS = ("namespaces", "node_selector", "tolerations")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one flag per setting; unset flags fall back to the environment, then the default."""
-    for dest, (env, help_text) in _FLAGS.items():
-        flag = "--" + dest.replace("_", "-")
+    for dest, (flag, env, help_text) in _FLAGS.items():
         text = f"{help_text} [env {env}]"
         if dest in _BOOLS:
             parser.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, help=text)
@@ -84,12 +131,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, dest=dest, action="append", metavar="VALUE", help=text)
         else:
             parser.add_argument(flag, dest=dest, help=text)
+    parser.add_argument(
+        "--all-namespaces",
+        action="store_true",
+        help="serve every namespace (the default when no --namespace is given)",
+    )
 
 
 def from_args(args: argparse.Namespace, env: Mapping[str, str]) -> OperatorSettings:
     """Build settings from parsed flags, falling back to `env`; raises ConfigError if invalid."""
     raw: dict[str, Any] = {}
-    for dest, (variable, _) in _FLAGS.items():
+    if getattr(args, "all_namespaces", False) and getattr(args, "namespaces", None):
+        raise ConfigError("--all-namespaces and --namespace exclude each other")
+    for dest, (_, variable, _) in _FLAGS.items():
         value = getattr(args, dest, None)
         if value is None and env.get(variable, "") != "":
             value = _from_env(dest, env[variable])
@@ -128,6 +182,8 @@ def _validated(raw: dict[str, Any]) -> OperatorSettings:
         raise ConfigError(f"image_pull_policy must be one of {', '.join(PULL_POLICIES)}")
     if values.get("resync_seconds", 45.0) >= 60:
         raise ConfigError("resync_seconds must be under 60 so drift is repaired within a minute")
+    if values.get("log_format", "json") not in ("json", "console"):
+        raise ConfigError("log_format must be json or console")
     if values.get("image", DEFAULT_IMAGE) == "":
         raise ConfigError("image must not be empty")
     return OperatorSettings(**values)

@@ -1,0 +1,260 @@
+"""Operator at scale: N strategies -> Ready CronJobs, halt propagation, resume, memory.
+
+Runs against the local control plane (hack/devcluster.py up; KUBECONFIG from
+.devcluster/ unless set). For each N: a fresh namespace, one Secret, the
+operator as a subprocess (`alchemiser operator --namespace NS --standalone`),
+then N TradingStrategies created 32 at a time, and it measures
+
+- ready: from the first create until every CronJob exists and every strategy is Ready;
+- halt: from creating a TradingHalt (limited to NS) until every CronJob is suspended;
+- resume: from deleting the halt until every CronJob is unsuspended;
+- rss: the operator's resident memory (VmRSS) after the resume.
+
+Progress is observed with server-side Table lists (small answers), every 0.1 s.
+
+    .venv/bin/python bench/operator_scale.py --sizes 100 1000 --runs 3
+    .venv/bin/python bench/operator_scale.py --sizes 5000 --runs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from alchemiser.api import runtime
+from alchemiser.operator.kube import STRATEGIES, Kube
+
+REPO = Path(__file__).resolve().parents[1]
+TABLE = "application/json;as=Table;g=meta.k8s.io;v=v1"
+POLL = 0.1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _kubeconfig() -> str:
+    if os.environ.get("KUBECONFIG"):
+        return os.environ["KUBECONFIG"]
+    record = json.loads((REPO / ".devcluster" / "cluster.json").read_text())
+    return str(record["kubeconfig"])
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _strategy(namespace: str, index: int) -> dict[str, Any]:
+    return {
+        "apiVersion": runtime.API_VERSION,
+        "kind": runtime.STRATEGY_KIND,
+        "metadata": {"name": f"s-{index:05d}", "namespace": namespace, "labels": {"bench": "yes"}},
+        "spec": {
+            "schedule": f"{index % 60} 15 * * 1-5",
+            "mode": "paper",
+            "allocations": [
+                {"strategy": "static", "weight": 1.0, "parameters": {"weights": {"SPY": 1.0}}}
+            ],
+            "broker": {"credentialsSecret": "alpaca-paper"},
+        },
+    }
+
+
+async def _table(kube: Kube, path: str) -> list[dict[str, Any]]:
+    reply = await kube.request("GET", path, accept=TABLE)
+    assert reply is not None
+    columns = [c["name"] for c in reply.body.get("columnDefinitions") or []]
+    return [dict(zip(columns, row["cells"], strict=False)) for row in reply.body.get("rows") or []]
+
+
+async def _wait(description: str, check: Any, timeout: float) -> float:
+    started = time.monotonic()
+    while True:
+        if await check():
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"{description} not reached within {timeout:.0f}s")
+        await asyncio.sleep(POLL)
+
+
+class Bench:
+    """One measurement round for one N."""
+
+    def __init__(self, kube: Kube, size: int, log_dir: Path) -> None:
+        self.kube = kube
+        self.size = size
+        self.namespace = f"bench-op-{secrets.token_hex(3)}"
+        self.log = log_dir / f"operator-{self.namespace}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.cronjobs = f"/apis/batch/v1/namespaces/{self.namespace}/cronjobs"
+        self.strategies = f"{STRATEGIES}/namespaces/{self.namespace}/{runtime.STRATEGY_PLURAL}"
+
+    async def setup(self) -> None:
+        await self.kube.request(
+            "POST", "/api/v1/namespaces", body={"metadata": {"name": self.namespace}}
+        )
+        await self.kube.request(
+            "POST",
+            f"/api/v1/namespaces/{self.namespace}/secrets",
+            body={
+                "metadata": {"name": "alpaca-paper"},
+                "stringData": {runtime.KEY_ID_FILE: "id", runtime.SECRET_KEY_FILE: "secret"},
+            },
+        )
+        health = _free_port()
+        command = [
+            sys.executable, "-m", "alchemiser.cli", "operator",
+            f"--namespace={self.namespace}", "--standalone",
+            "--metrics-address=127.0.0.1", f"--metrics-port={_free_port()}",
+            f"--health-port={health}", "--worker-image=alchemiser:bench",
+            "--log-level=WARNING",
+        ]  # fmt: skip
+        env = dict(os.environ, KUBECONFIG=_kubeconfig())
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+        async def healthy() -> bool:
+            try:
+                url = f"http://127.0.0.1:{health}/healthz"
+                await asyncio.to_thread(urllib.request.urlopen, url, timeout=1)
+            except OSError:
+                return False
+            return True
+
+        await _wait("operator healthy", healthy, 60)
+
+    async def ready(self) -> float:
+        started = time.monotonic()
+        semaphore = asyncio.Semaphore(32)
+
+        async def create(index: int) -> None:
+            async with semaphore:
+                await self.kube.request(
+                    "POST", self.strategies, body=_strategy(self.namespace, index)
+                )
+
+        await asyncio.gather(*(create(i) for i in range(self.size)))
+
+        async def all_ready() -> bool:
+            rows = await _table(self.kube, self.strategies)
+            if sum(1 for r in rows if r.get("Ready") == "True") < self.size:
+                return False
+            return len(await _table(self.kube, self.cronjobs)) >= self.size
+
+        await _wait("all Ready", all_ready, 600)
+        return time.monotonic() - started
+
+    async def _suspended(self, value: str) -> bool:
+        rows = await _table(self.kube, self.cronjobs)
+        return len(rows) >= self.size and all(str(r.get("Suspend")) == value for r in rows)
+
+    async def halt(self) -> tuple[float, float | None]:
+        name = f"{self.namespace}-halt"
+        body = {
+            "apiVersion": runtime.API_VERSION,
+            "kind": runtime.HALT_KIND,
+            "metadata": {"name": name},
+            "spec": {"reason": "bench", "namespaces": [self.namespace]},
+        }
+        started = time.monotonic()
+        await self.kube.create_halt(body)
+        seconds = await _wait("all suspended", lambda: self._suspended("True"), 600)
+        reported = None
+        for _ in range(100):
+            halts = {h["metadata"]["name"]: h for h in await self.kube.list_halts()}
+            reported = (halts.get(name, {}).get("status") or {}).get("propagationSeconds")
+            if reported is not None:
+                break
+            await asyncio.sleep(0.2)
+        del started
+        return seconds, reported
+
+    async def resume(self) -> float:
+        await self.kube.delete_halt(f"{self.namespace}-halt")
+        return await _wait("all resumed", lambda: self._suspended("False"), 600)
+
+    def rss(self) -> float:
+        assert self.process is not None
+        return _rss_mib(self.process.pid)
+
+    async def teardown(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                await asyncio.to_thread(self.process.wait, 30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        await self.kube.delete_halt(f"{self.namespace}-halt")
+        await self.kube.request("DELETE", f"/api/v1/namespaces/{self.namespace}", missing_ok=True)
+
+
+async def measure(size: int, log_dir: Path) -> dict[str, float | None]:
+    async with Kube.from_environment(_kubeconfig()) as kube:
+        bench = Bench(kube, size, log_dir)
+        try:
+            await bench.setup()
+            ready = await bench.ready()
+            await asyncio.sleep(2)
+            halt, reported = await bench.halt()
+            resume = await bench.resume()
+            await asyncio.sleep(2)
+            return {
+                "ready_s": ready,
+                "halt_s": halt,
+                "halt_reported_s": reported,
+                "resume_s": resume,
+                "rss_mib": bench.rss(),
+            }
+        finally:
+            await bench.teardown()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--log-dir", type=Path, default=REPO / "bench" / "out")
+    args = parser.parse_args()
+    args.log_dir.mkdir(parents=True, exist_ok=True)
+    summary = {}
+    for size in args.sizes:
+        rounds = []
+        for run in range(args.runs):
+            result = asyncio.run(measure(size, args.log_dir))
+            print(json.dumps({"n": size, "run": run + 1, **result}), flush=True)
+            rounds.append(result)
+        summary[size] = {
+            key: statistics.median(r[key] for r in rounds if r[key] is not None)  # type: ignore[type-var]
+            for key in rounds[0]
+            if any(r[key] is not None for r in rounds)
+        }
+    print("\nmedians (seconds, MiB):")
+    print(f"{'N':>6} {'ready':>8} {'halt':>8} {'halt(rep)':>10} {'resume':>8} {'rss':>8}")
+    for size, m in summary.items():
+        print(
+            f"{size:>6} {m['ready_s']:>8.2f} {m['halt_s']:>8.2f} "
+            f"{m.get('halt_reported_s', float('nan')):>10.2f} {m['resume_s']:>8.2f} "
+            f"{m['rss_mib']:>8.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
