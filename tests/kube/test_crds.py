@@ -270,6 +270,30 @@ def test_explain_describes_risk_down_to_the_leaves(kube_cluster: KubeCluster, cr
     assert "Largest value of a single order, in USD." in leaf
 
 
+def _undescribed(node: dict[str, Any], path: str) -> Iterator[str]:
+    for name, sub in node.get("properties", {}).items():
+        if path == "" and name == "metadata":
+            continue  # standard ObjectMeta, described by Kubernetes itself
+        if not sub.get("description"):
+            yield f"{path}.{name}"
+        yield from _undescribed(sub, f"{path}.{name}")
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            yield from _undescribed(node[key], f"{path}[]")
+
+
+def test_published_openapi_describes_every_field(kube_cluster: KubeCluster, crds: None) -> None:
+    """The apiserver's OpenAPI v3 (what explain reads) has a description on every field."""
+    document = json.loads(
+        kube_cluster.kubectl("get", "--raw", "/openapi/v3/apis/alchemiser.io/v1alpha1").stdout
+    )
+    schemas = document["components"]["schemas"]
+    for kind in ("TradingStrategy", "TradingHalt"):
+        schema = schemas[f"io.alchemiser.v1alpha1.{kind}"]
+        assert schema["properties"]["spec"]["properties"], kind
+        assert list(_undescribed(schema, "")) == [], kind
+
+
 @pytest.mark.parametrize(
     "path",
     [
