@@ -256,3 +256,57 @@ def test_sigterm_under_reduce_only_leaves_open_orders(exchange: EmbeddedExchange
     assert result.outcome is Outcome.HALTED
     (order,) = exchange.orders()
     assert order["status"] == "partially_filled"
+
+
+class DropBars:
+    """Wraps a broker so one symbol's daily bars are missing or end early."""
+
+    def __init__(self, inner: object, symbol: str, keep: int | None = None) -> None:
+        self._inner = inner
+        self._symbol = symbol
+        self._keep = keep
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def daily_bars(self, symbols: object, start: object, end: object) -> dict[str, object]:
+        """The wrapped broker's bars with `symbol` removed, or cut to its first `keep` bars."""
+        bars = dict(self._inner.daily_bars(symbols, start, end))  # type: ignore[attr-defined]
+        if self._keep is None:
+            bars.pop(self._symbol)
+        else:
+            bars[self._symbol] = bars[self._symbol][: self._keep]
+        return bars
+
+
+@pytest.mark.parametrize("keep", [None, 5], ids=["missing", "stale"])
+def test_missing_or_stale_bars_fail_closed_without_selling(
+    exchange: EmbeddedExchange, keep: int | None
+) -> None:
+    """With bars missing or stale the run fails, places nothing and keeps the positions."""
+    first = pipeline.run(config(spec(WEIGHTS), "run-a"), deps(broker(exchange)))
+    assert first.outcome is Outcome.SUCCEEDED
+    held = {p.symbol: p.qty for p in broker(exchange).positions()}
+    before = len(exchange.orders())
+    result = pipeline.run(
+        config(spec({"SPY": 0.5, "IEF": 0.5}), "run-b"),
+        deps(DropBars(broker(exchange), "IEF", keep)),
+    )
+    assert result.outcome is Outcome.FAILED
+    assert "IEF" in result.message
+    assert len(exchange.orders()) == before
+    assert {p.symbol: p.qty for p in broker(exchange).positions()} == held
+
+
+def test_an_active_halt_stops_the_run_before_anything_else(exchange: EmbeddedExchange) -> None:
+    """A matching Halt ends the run as Halted before the broker is even asked the time."""
+    source = Halts()
+    source.halts = [
+        Halt(name="freeze", spec=TradingHaltSpec(reason="audit", namespaces=["team-a"]))
+    ]
+    exchange.set_faults("5xx=1")  # any broker call would fail the run instead
+    result = pipeline.run(config(spec(WEIGHTS)), deps(broker(exchange), source))
+    assert result.outcome is Outcome.HALTED
+    assert "freeze" in result.message
+    exchange.set_faults("")
+    assert exchange.orders() == []

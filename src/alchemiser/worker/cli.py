@@ -21,7 +21,7 @@ from types import FrameType
 from typing import Any
 
 from alchemiser.api.result import Outcome, RunResult
-from alchemiser.api.runtime import CREDENTIALS_DIR, TERMINATION_LOG
+from alchemiser.api.runtime import CREDENTIALS_DIR, ENV_JOB_NAME, TERMINATION_LOG
 from alchemiser.errors import AlchemiserError, ConfigError
 from alchemiser.logs import configure, get_logger
 from alchemiser.sim import embedded
@@ -66,6 +66,9 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
         "--sim-now", type=datetime.fromisoformat, help="--broker sim: the exchange's fixed time"
     )
     parser.add_argument("--sim-faults", default="", help="--broker sim: e.g. 429=0.3,latency=50ms")
+    parser.add_argument(
+        "--sim-cash", type=float, default=100_000.0, help="--broker sim: starting cash in USD"
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="orders in flight per phase")
     parser.add_argument(
         "--fill-timeout", type=float, default=30.0, help="seconds to wait for sells to fill"
@@ -104,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         log.error("run could not start", error=f"{type(error).__name__}: {error}")
         result = RunResult(
             outcome=Outcome.HALTED if stop.is_set() else Outcome.FAILED,
-            run_id=args.run_id or environ.get("ALCHEMISER_JOB_NAME", "unknown"),
+            run_id=args.run_id or environ.get(ENV_JOB_NAME, "unknown"),
             message=f"{type(error).__name__}: {error}",
             started_at=started,
             finished_at=datetime.now(UTC),
@@ -152,7 +155,11 @@ def _broker(args: argparse.Namespace, config: run_config.RunConfig) -> Iterator[
         source = _Generated()
         keys = source.read()
         with embedded.start(
-            now=args.sim_now, faults=args.sim_faults, key_id=keys.key_id, secret_key=keys.secret_key
+            now=args.sim_now,
+            faults=args.sim_faults,
+            cash=args.sim_cash,
+            key_id=keys.key_id,
+            secret_key=keys.secret_key,
         ) as exchange:
             log.info("started the built-in paper exchange", url=exchange.base_url)
             yield AlpacaBroker(source, base_url=exchange.base_url)

@@ -330,7 +330,9 @@ class _Run:
         sells = planner.plan_sells(view, targets, self.settings)
         passed = self._judge(risk.check(sells, self._context(view, symbols, today, 0, verdict)))
         sell_legs = self._submit(executor, passed)
-        fills = executor.wait_for_fills(sell_legs, self.deps.fill_timeout)
+        # Bounded twice: by the configured wait and by a third of the run's deadline.
+        wait = min(self.deps.fill_timeout, self.spec.run_deadline_seconds / 3)
+        fills = executor.wait_for_fills(sell_legs, wait)
         self._stop_if_needed()
 
         verdict = self._halts()
