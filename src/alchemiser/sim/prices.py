@@ -1,11 +1,11 @@
 """Deterministic simulated prices: a seeded geometric random walk per symbol.
 
 Rule: pure functions of (seed, symbol, session); no I/O, no clock of its own.
-Daily closes follow a random walk from the first session of the calendar; each
-session's minutes follow a Brownian bridge from that day's open to its close, so
-daily bars are exactly the aggregate of their minute bars. Symbols with loaded
-CSV history replay it on its dates (minutes kept inside the day's range) and
-walk on from its ends.
+Each symbol's daily bars (open, high, low, close, volume) are drawn for the whole
+calendar at once from its own seeded stream. A session's minutes are a Brownian
+bridge from that day's open to its close, squeezed inside the day's range and
+touching its high and low, so daily bars are the exact aggregate of their minutes.
+Symbols with loaded CSV history replay it on its dates and walk on from its ends.
 """
 
 import hashlib
@@ -20,7 +20,8 @@ from alchemiser.sim.calendar import NEW_YORK, MarketCalendar, Session
 from alchemiser.sim.history import DailyRow, History
 
 _MINUTE = timedelta(minutes=1)
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 2048
+Array = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,12 @@ class LastTrade:
 
 @dataclass(frozen=True)
 class _DailyPath:
-    opens: npt.NDArray[np.float64]
-    closes: npt.NDArray[np.float64]
+    opens: Array
+    highs: Array
+    lows: Array
+    closes: Array
+    volumes: Array
     sigma: float
-    base_volume: float
 
 
 def round_price(value: float) -> float:
@@ -71,35 +74,42 @@ class PriceModel:
         self.seed = seed
         self.history = history or {}
         self._daily: dict[str, _DailyPath] = {}
-        self._minutes: OrderedDict[tuple[str, int], npt.NDArray[np.float64]] = OrderedDict()
-        self._day_bars: dict[tuple[str, int], Bar] = {}
+        self._minutes: OrderedDict[tuple[str, int], Array] = OrderedDict()
 
     def _path(self, symbol: str) -> _DailyPath:
         path = self._daily.get(symbol)
         if path is None:
-            rng = np.random.default_rng([self.seed, _symbol_key(symbol)])
-            start = float(np.exp(rng.uniform(np.log(15.0), np.log(450.0))))
-            sigma = float(rng.uniform(0.008, 0.03))
-            count = len(self.calendar.sessions)
-            returns = rng.normal(0.0002, sigma, count)
-            gaps = rng.normal(0.0, sigma * 0.25, count)
-            closes = start * np.exp(np.cumsum(returns))
-            previous = np.concatenate(([start], closes[:-1]))
-            opens = previous * np.exp(gaps)
-            rows = self.history.get(symbol)
-            if rows:
-                opens, closes = self._replay(rows, returns, gaps)
-            base_volume = float(np.exp(rng.uniform(np.log(5e5), np.log(5e7))))
-            path = _DailyPath(opens=opens, closes=closes, sigma=sigma, base_volume=base_volume)
+            path = self._draw(symbol)
             self._daily[symbol] = path
         return path
 
+    def _draw(self, symbol: str) -> _DailyPath:
+        rng = np.random.default_rng([self.seed, _symbol_key(symbol)])
+        start = float(np.exp(rng.uniform(np.log(15.0), np.log(450.0))))
+        sigma = float(rng.uniform(0.008, 0.03))
+        count = len(self.calendar.sessions)
+        returns = rng.normal(0.0002, sigma, count)
+        gaps = rng.normal(0.0, sigma * 0.25, count)
+        base_volume = float(np.exp(rng.uniform(np.log(5e5), np.log(5e7))))
+        wicks = np.abs(rng.normal(0.0, sigma * 0.5, (2, count)))
+        volumes = np.round(base_volume * np.exp(rng.normal(0.0, 0.3, count)))
+        rows = self.history.get(symbol)
+        if rows:
+            opens, closes = self._replay(rows, returns, gaps)
+        else:
+            closes = start * np.exp(np.cumsum(returns))
+            opens = np.concatenate(([start], closes[:-1])) * np.exp(gaps)
+        highs = np.maximum(opens, closes) * np.exp(wicks[0])
+        lows = np.minimum(opens, closes) * np.exp(-wicks[1])
+        for i, session in enumerate(self.calendar.sessions):
+            row = rows.get(session.day) if rows else None
+            if row is not None:
+                highs[i], lows[i], volumes[i] = row.high, row.low, round(row.volume)
+        return _DailyPath(opens, highs, lows, closes, np.maximum(volumes, 1.0), sigma)
+
     def _replay(
-        self,
-        rows: dict[date, DailyRow],
-        returns: npt.NDArray[np.float64],
-        gaps: npt.NDArray[np.float64],
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        self, rows: dict[date, DailyRow], returns: Array, gaps: Array
+    ) -> tuple[Array, Array]:
         """Opens and closes that follow the CSV on its dates and the walk elsewhere."""
         sessions = self.calendar.sessions
         known = [i for i, s in enumerate(sessions) if s.day in rows]
@@ -120,7 +130,7 @@ class PriceModel:
             opens[i] = closes[i] / np.exp(returns[i]) * np.exp(gaps[i])
         return opens, closes
 
-    def _minute_matrix(self, symbol: str, index: int) -> npt.NDArray[np.float64]:
+    def _minute_matrix(self, symbol: str, index: int) -> Array:
         """Rows of (open, high, low, close, volume) for each minute of one session."""
         key = (symbol, index)
         cached = self._minutes.get(key)
@@ -128,28 +138,27 @@ class PriceModel:
             self._minutes.move_to_end(key)
             return cached
         path = self._path(symbol)
-        session = self.calendar.sessions[index]
-        count = session.minutes
+        count = self.calendar.sessions[index].minutes
+        day_open, day_close = path.opens[index], path.closes[index]
+        high, low = path.highs[index], path.lows[index]
         rng = np.random.default_rng([self.seed, _symbol_key(symbol), index])
         step = path.sigma / np.sqrt(count)
         walk = np.concatenate(([0.0], np.cumsum(rng.normal(0.0, step, count))))
         fraction = np.arange(count + 1) / count
-        log_open = np.log(path.opens[index])
-        log_close = np.log(path.closes[index])
-        logs = log_open + fraction * (log_close - log_open) + walk - fraction * walk[-1]
-        prices = np.exp(logs)
+        line = np.log(day_open) + fraction * (np.log(day_close) - np.log(day_open))
+        bridge = walk - fraction * walk[-1]
+        prices = np.exp(line + _squeeze(line, bridge, np.log(high), np.log(low)))
+        prices[0], prices[-1] = day_open, day_close
         opens, closes = prices[:-1], prices[1:]
         wicks = np.abs(rng.normal(0.0, step * 0.5, (2, count)))
-        highs = np.maximum(opens, closes) * np.exp(wicks[0])
-        lows = np.minimum(opens, closes) * np.exp(-wicks[1])
-        day_volume = path.base_volume * float(np.exp(rng.normal(0.0, 0.3)))
+        highs = np.minimum(np.maximum(opens, closes) * np.exp(wicks[0]), high)
+        lows = np.maximum(np.minimum(opens, closes) * np.exp(-wicks[1]), low)
+        highs[int(np.argmax(highs))] = high
+        lows[int(np.argmin(lows))] = low
         shape = 1.0 + 1.5 * (2.0 * fraction[:-1] - 1.0) ** 2
-        volumes = np.maximum(1.0, np.round(day_volume * shape / shape.sum()))
+        volumes = np.maximum(1.0, np.floor(path.volumes[index] * shape / shape.sum()))
+        volumes[-1] = max(1.0, volumes[-1] + path.volumes[index] - volumes.sum())
         matrix = np.stack([opens, highs, lows, closes, volumes], axis=1)
-        row = self.history.get(symbol, {}).get(session.day)
-        if row is not None:
-            matrix[:, :4] = np.clip(matrix[:, :4], row.low, row.high)
-            matrix[:, 4] = np.maximum(1.0, np.round(volumes * row.volume / volumes.sum()))
         self._minutes[key] = matrix
         if len(self._minutes) > _CACHE_SIZE:
             self._minutes.popitem(last=False)
@@ -164,40 +173,22 @@ class PriceModel:
 
     def daily_bar(self, symbol: str, index: int) -> Bar:
         """The whole-session bar of session `index`, stamped at midnight New York time."""
-        key = (symbol, index)
-        bar = self._day_bars.get(key)
-        if bar is None:
-            session = self.calendar.sessions[index]
-            matrix = self._minute_matrix(symbol, index)
-            volume = float(matrix[:, 4].sum())
-            typical = (matrix[:, 1] + matrix[:, 2] + matrix[:, 3]) / 3.0
-            midnight = datetime.combine(session.day, datetime.min.time(), NEW_YORK)
-            row = self.history.get(symbol, {}).get(session.day)
-            if row is not None:
-                bar = Bar(
-                    timestamp=midnight,
-                    open=round_price(row.open),
-                    high=round_price(row.high),
-                    low=round_price(row.low),
-                    close=round_price(row.close),
-                    volume=int(row.volume),
-                    trade_count=max(1, int(row.volume / 120)),
-                    vwap=round((row.high + row.low + row.close) / 3.0, 4),
-                )
-                self._day_bars[key] = bar
-                return bar
-            bar = Bar(
-                timestamp=midnight,
-                open=round_price(float(matrix[0, 0])),
-                high=round_price(float(matrix[:, 1].max())),
-                low=round_price(float(matrix[:, 2].min())),
-                close=round_price(float(matrix[-1, 3])),
-                volume=int(volume),
-                trade_count=max(1, int(volume / 120)),
-                vwap=round(float((typical * matrix[:, 4]).sum() / volume), 4),
-            )
-            self._day_bars[key] = bar
-        return bar
+        path = self._path(symbol)
+        session: Session = self.calendar.sessions[index]
+        midnight = datetime.combine(session.day, datetime.min.time(), NEW_YORK)
+        volume = int(path.volumes[index])
+        high, low = float(path.highs[index]), float(path.lows[index])
+        close = float(path.closes[index])
+        return Bar(
+            timestamp=midnight,
+            open=round_price(float(path.opens[index])),
+            high=round_price(high),
+            low=round_price(low),
+            close=round_price(close),
+            volume=volume,
+            trade_count=max(1, volume // 120),
+            vwap=round((high + low + close) / 3.0, 4),
+        )
 
     def last_trade(self, symbol: str, now: datetime) -> LastTrade:
         """The price a trade at `now` would print: the last completed minute's close."""
@@ -214,8 +205,20 @@ class PriceModel:
         done = self.calendar.completed_count(now)
         if done == 0:
             raise ValueError(f"no simulated prices before {self.calendar.sessions[0].day}")
-        last: Session = self.calendar.sessions[done - 1]
+        last = self.calendar.sessions[done - 1]
         return LastTrade(timestamp=last.close, price=self.daily_bar(symbol, done - 1).close)
+
+
+def _squeeze(line: Array, bridge: Array, log_high: float, log_low: float) -> Array:
+    """Shrink the bridge's excursions just enough to keep the path inside [low, high]."""
+    factor = 1.0
+    up = bridge > 0
+    if up.any():
+        factor = min(factor, float(np.min((log_high - line[up]) / bridge[up])))
+    down = bridge < 0
+    if down.any():
+        factor = min(factor, float(np.min((log_low - line[down]) / bridge[down])))
+    return bridge * max(factor, 0.0)
 
 
 def _bar(stamp: datetime, row: list[float]) -> Bar:
