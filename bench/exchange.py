@@ -3,9 +3,12 @@
 Starts a real `alchemiser sim` process (time fixed while the market is open),
 then runs N concurrent clients, each on its own connection, submitting market
 orders (POST /v2/orders, as alpaca-py sends them) for a fixed duration. Prints
-each run and the median. Usage:
+each run and the median. `--client aiohttp` (default) uses light asyncio clients
+so the server is what is measured; `--client alpaca` uses one alpaca-py
+TradingClient per thread, as workers do (client-side parsing included). Usage:
 
     .venv/bin/python bench/exchange.py [--clients 8] [--seconds 5] [--runs 5] [--state]
+                                       [--client aiohttp|alpaca]
 """
 
 import argparse
@@ -17,9 +20,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import aiohttp
+from alpaca.trading.client import TradingClient
+from alpaca.trading.requests import MarketOrderRequest
 
 KEY = {"APCA-API-KEY-ID": "bench-key", "APCA-API-SECRET-KEY": "bench-secret"}
 SYMBOLS = ("SPY", "QQQ", "TQQQ", "TECL", "BIL", "UVXY", "SOXL", "XLK")
@@ -68,6 +74,37 @@ async def one_run(url: str, clients: int, seconds: float, run: int) -> float:
     return sum(counts) / (time.monotonic() - began)
 
 
+def alpaca_client(url: str, name: str, deadline: float) -> int:
+    """One alpaca-py TradingClient submitting orders until the deadline."""
+    trading = TradingClient(
+        KEY["APCA-API-KEY-ID"], KEY["APCA-API-SECRET-KEY"], paper=True, url_override=url
+    )
+    done = 0
+    while time.monotonic() < deadline:
+        trading.submit_order(
+            MarketOrderRequest(
+                symbol=SYMBOLS[done % len(SYMBOLS)],
+                qty=1,
+                side="buy",
+                time_in_force="day",
+                client_order_id=f"{name}-{done}",
+            )
+        )
+        done += 1
+    return done
+
+
+def alpaca_run(url: str, clients: int, seconds: float, run: int) -> float:
+    """Orders per second over one timed run of `clients` alpaca-py threads."""
+    began = time.monotonic()
+    deadline = began + seconds
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        counts = list(
+            pool.map(lambda n: alpaca_client(url, f"a{run}c{n}", deadline), range(clients))
+        )
+    return sum(counts) / (time.monotonic() - began)
+
+
 def main() -> int:
     """Run the benchmark and print the median orders per second."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -75,6 +112,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--state", action="store_true", help="keep the book in SQLite")
+    parser.add_argument("--client", choices=("aiohttp", "alpaca"), default="aiohttp")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         state = Path(scratch) / "bench.sqlite" if args.state else None
@@ -82,13 +120,16 @@ def main() -> int:
         try:
             rates = []
             for run in range(args.runs):
-                rate = asyncio.run(one_run(url, args.clients, args.seconds, run))
+                if args.client == "alpaca":
+                    rate = alpaca_run(url, args.clients, args.seconds, run)
+                else:
+                    rate = asyncio.run(one_run(url, args.clients, args.seconds, run))
                 rates.append(rate)
                 print(f"run {run + 1}: {rate:.0f} orders/s", flush=True)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
-    mode = "sqlite state" if args.state else "memory"
+    mode = ("sqlite state" if args.state else "memory") + f", {args.client} clients"
     print(
         f"orders/second sustained with {args.clients} concurrent clients ({mode}): "
         f"median {statistics.median(rates):.0f} over {args.runs} runs of {args.seconds:g}s"
