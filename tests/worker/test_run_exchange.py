@@ -310,3 +310,29 @@ def test_an_active_halt_stops_the_run_before_anything_else(exchange: EmbeddedExc
     assert "freeze" in result.message
     exchange.set_faults("")
     assert exchange.orders() == []
+
+
+def test_halt_state_lost_mid_run_fails_closed_and_reports_what_was_sent(
+    exchange: EmbeddedExchange,
+) -> None:
+    """If halts become unreadable after the first order, nothing more is sent and the run fails."""
+    source = Halts()
+
+    def lose_halts(count: int) -> None:
+        source.fail = True
+
+    adapter = AfterSubmit(broker(exchange), lose_halts)
+    result = pipeline.run(config(spec(WEIGHTS)), deps(adapter, source, concurrency=1))
+    assert result.outcome is Outcome.FAILED
+    assert "halt state unknown" in result.message
+    assert len(exchange.orders()) == 1 and result.orders_submitted == 1
+
+
+def test_an_untradable_symbol_is_rejected_with_a_reason(exchange: EmbeddedExchange) -> None:
+    """A symbol the broker marks untradable is rejected by the risk engine, the rest go out."""
+    result = pipeline.run(config(spec({"SPY": 0.5, "ZVZZT": 0.5})), deps(broker(exchange)))
+    assert result.outcome is Outcome.SUCCEEDED
+    assert [o.symbol for o in result.orders] == ["SPY"]
+    assert [(r.symbol, r.reason) for r in result.rejections] == [
+        ("ZVZZT", "ZVZZT is not tradable at the broker")
+    ]

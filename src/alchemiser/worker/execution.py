@@ -23,7 +23,13 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from alchemiser.errors import BrokerUnavailable, HaltActive, OrderRejected, RiskRejected
+from alchemiser.errors import (
+    AlchemiserError,
+    BrokerUnavailable,
+    HaltActive,
+    OrderRejected,
+    RiskRejected,
+)
 from alchemiser.logs import get_logger
 from alchemiser.worker.broker.port import Broker, BrokerOrder, OrderRequest
 from alchemiser.worker.planner import PlannedOrder
@@ -114,6 +120,11 @@ class Executor:
         except BrokerUnavailable as error:
             bound.error("broker stayed unavailable; order state unknown", reason=str(error))
             return Leg(order, client_order_id, LegStatus.FAILED, reason=str(error))
+        except AlchemiserError as error:  # e.g. CredentialsError: this leg fails, others report
+            bound.error("order failed", reason=f"{type(error).__name__}: {error}")
+            return Leg(
+                order, client_order_id, LegStatus.FAILED, reason=f"{type(error).__name__}: {error}"
+            )
         bound.info("submitted order", amount=order.amount, status=placed.status)
         return Leg(order, client_order_id, LegStatus.SUBMITTED, placed)
 

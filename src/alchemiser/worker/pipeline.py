@@ -22,7 +22,6 @@ from alchemiser.api.parameters import parse_parameters
 from alchemiser.api.result import OrderReport, Outcome, RejectionReport, RunResult
 from alchemiser.errors import (
     AlchemiserError,
-    BrokerUnavailable,
     DataUnavailable,
     HaltActive,
     HaltStateUnknown,
@@ -71,6 +70,8 @@ class _State:
     planned: int = 0
     dry_run_orders: list[OrderReport] = field(default_factory=list)
     halted_by: str = ""
+    halt_unknown: str = ""  # set when the halt state became unreadable mid-run
+    since: datetime | None = None  # start of the session's day: this run's orders are after it
 
 
 def run(config: RunConfig, deps: Deps) -> RunResult:
@@ -93,6 +94,9 @@ def run(config: RunConfig, deps: Deps) -> RunResult:
         outcome = Outcome.HALTED
         message = message or "stopped by SIGTERM"
         _cancel_own_orders(config, deps, state)
+    if state.halt_unknown:
+        outcome = Outcome.FAILED
+        message = f"halt state unknown, treated as halted: {state.halt_unknown}"
     if outcome is Outcome.FAILED:
         bound.error("run failed; no further orders", reason=message)
     return _result(
@@ -132,6 +136,7 @@ class _Run:
     def execute(self) -> tuple[Outcome, str]:
         verdict = self._halts()
         session = open_session(self.broker.clock())
+        self.state.since = datetime.combine(session.day, time(0), NEW_YORK)
         self.log.info("market is open", session=str(session.day))
         strategies, symbols = self._strategies()
         history = self._history(strategies, symbols, session)
@@ -209,7 +214,7 @@ class _Run:
         positions: Sequence[Position],
         prices: dict[str, float],
         targets: Mapping[str, float],
-        known: Mapping[str, bool] | None = None,
+        earlier: PortfolioView | None = None,
     ) -> PortfolioView:
         holdings = {
             p.symbol: planner.Holding(qty=p.qty, market_value=p.market_value)
@@ -224,7 +229,7 @@ class _Run:
             holdings=holdings,
             prices=prices,
         )
-        known = known or {}
+        known = earlier.fractionable if earlier else {}
         trading = planner.drifting(rough, targets, self.settings.rebalance_threshold) - set(known)
         assets = self.broker.assets(sorted(trading)) if trading else {}
         return PortfolioView(
@@ -233,6 +238,8 @@ class _Run:
             holdings=holdings,
             prices=prices,
             fractionable={**known, **{s: a.fractionable for s, a in assets.items()}},
+            untradable=frozenset(s for s, a in assets.items() if not a.tradable)
+            | (earlier.untradable if earlier else frozenset()),
         )
 
     def _today_notional(self, session: Session, prices: Mapping[str, float]) -> float:
@@ -262,6 +269,7 @@ class _Run:
             strategy_symbols=symbols,
             today_notional=today,
             orders_before=before,
+            untradable=view.untradable,
             halted_by=", ".join(verdict.halted_by) or None,
             reduce_only_by=", ".join(verdict.reduce_only_by) or None,
         )
@@ -330,6 +338,8 @@ class _Run:
         sells = planner.plan_sells(view, targets, self.settings)
         passed = self._judge(risk.check(sells, self._context(view, symbols, today, 0, verdict)))
         sell_legs = self._submit(executor, passed)
+        if any(leg.status is LegStatus.FAILED for leg in sell_legs):
+            return self._outcome()  # no buys on top of sells in an unknown state
         # Bounded twice: by the configured wait and by a third of the run's deadline.
         wait = min(self.deps.fill_timeout, self.spec.run_deadline_seconds / 3)
         fills = executor.wait_for_fills(sell_legs, wait)
@@ -338,7 +348,7 @@ class _Run:
         verdict = self._halts()
         account = self.broker.account()
         positions = self.broker.positions()
-        after = self._view(account, positions, dict(view.prices), targets, view.fractionable)
+        after = self._view(account, positions, dict(view.prices), targets, view)
         buys = planner.plan_buys(after, targets, self.settings)
         spent = today + sum(_leg_value(leg, fills) for leg in sell_legs)
         sent = sum(1 for leg in sell_legs if leg.status is not LegStatus.STOPPED)
@@ -356,7 +366,12 @@ class _Run:
 
     def _gate(self, order: PlannedOrder) -> None:
         """Runs before every submission: the halt state right now decides."""
-        verdict = self.deps.halts.check()
+        try:
+            verdict = self.deps.halts.check()
+        except HaltStateUnknown as error:
+            self.state.halt_unknown = str(error)
+            self.deps.stop.set()
+            raise HaltActive(f"halt state unknown, treated as halted: {error}") from None
         if verdict.halted:
             self.state.halted_by = ", ".join(verdict.halted_by)
             self.deps.stop.set()
@@ -375,7 +390,7 @@ class _Run:
         legs = self.state.legs
         failed = [leg for leg in legs if leg.status is LegStatus.FAILED]
         if failed:
-            raise BrokerUnavailable(f"{len(failed)} orders in unknown state: {failed[0].reason}")
+            return Outcome.FAILED, f"{len(failed)} orders failed: {failed[0].reason}"
         new = [leg for leg in legs if leg.status is LegStatus.SUBMITTED]
         existing = [leg for leg in legs if leg.status is LegStatus.EXISTING]
         if new:
@@ -402,14 +417,24 @@ def _cancel_own_orders(config: RunConfig, deps: Deps, state: _State) -> None:
     except HaltStateUnknown:
         pass  # unknown: the safe side is to cancel
     prefix = ids.run_prefix(config.uid, config.run_id)
+    since = state.since or deps.now() - timedelta(days=1)
     try:
-        since = deps.now() - timedelta(days=1)
-        for order in deps.broker.orders_since(since):
-            if order.client_order_id.startswith(prefix) and not order.is_terminal:
-                deps.broker.cancel(order.id)
-                log.info("cancelled open order", client_order_id=order.client_order_id)
+        orders = deps.broker.orders_since(since)
     except AlchemiserError as error:
-        log.error("could not cancel this run's open orders", reason=str(error))
+        log.error("could not list this run's orders to cancel them", reason=str(error))
+        return
+    for order in orders:
+        if not order.client_order_id.startswith(prefix) or order.is_terminal:
+            continue
+        try:
+            deps.broker.cancel(order.id)
+            log.info("cancelled open order", client_order_id=order.client_order_id)
+        except AlchemiserError as error:
+            log.error(
+                "could not cancel an open order",
+                client_order_id=order.client_order_id,
+                reason=str(error),
+            )
 
 
 def _order_value(order: BrokerOrder, prices: Mapping[str, float]) -> float:

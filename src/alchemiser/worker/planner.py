@@ -37,6 +37,7 @@ class PortfolioView:
     holdings: Mapping[str, Holding]
     prices: Mapping[str, float]  # latest trade per symbol
     fractionable: Mapping[str, bool] = field(default_factory=dict)
+    untradable: frozenset[str] = frozenset()  # the broker refuses orders in these
 
 
 @dataclass(frozen=True)

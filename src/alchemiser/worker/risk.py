@@ -3,7 +3,7 @@
 Rule: pure. An order is never split, resized or rewritten here; it passes as planned
 or is rejected with a reason a person can act on. Orders are judged in sequence, so
 the run-wide limits (orders per run, daily notional, buying power) count the orders
-passed before them. Checks, in order: halt, ReduceOnly, allow-list, price, no
+passed before them. Checks, in order: halt, ReduceOnly, allow-list, tradable, price, no
 shorting, maxOrdersPerRun, maxOrderNotional, maxDailyNotional, price collar (limit
 orders), buying power (buys), maxPositionFraction after the order (buys).
 """
@@ -40,6 +40,7 @@ class RiskContext:
     prices: Mapping[str, float]  # latest trade per symbol
     buying_power: float  # what buys may spend in this phase
     strategy_symbols: frozenset[str] = frozenset()  # the allow-list when none is given
+    untradable: frozenset[str] = frozenset()  # the broker says these cannot be traded
     today_notional: float = 0.0  # submitted today before this run's legs, from the broker
     orders_before: int = 0  # orders this run already passed in earlier phases
     halted_by: str | None = None  # a Halt-mode TradingHalt is active
@@ -119,6 +120,12 @@ def _allowed(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | 
     if order.side is Side.SELL and context.holdings.get(order.symbol, 0.0) > 0:
         return None
     return f"{order.symbol} is not a symbol of this strategy's allocations"
+
+
+def _tradable(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    if order.symbol in context.untradable:
+        return f"{order.symbol} is not tradable at the broker"
+    return None
 
 
 def _priced(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
@@ -213,6 +220,7 @@ _RULES = (
     _halt,
     _reduce_only,
     _allowed,
+    _tradable,
     _priced,
     _no_short,
     _per_run,
