@@ -335,6 +335,15 @@ def _commands(layout: Layout, ports: dict[str, int]) -> dict[str, list[str]]:
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             # Nothing listens on the Service IP; a loopback endpoint would be rejected anyway.
             "--endpoint-reconciler-type=none",
+            # Request-header authentication, as kubeadm sets it up: without it the
+            # controller manager and scheduler log a missing CA bundle every few seconds.
+            f"--requestheader-client-ca-file={p / 'ca.crt'}",
+            "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={p / 'front-proxy-client.crt'}",
+            f"--proxy-client-key-file={p / 'front-proxy-client.key'}",
             "--allow-privileged=true",
             "--profiling=false",
         ],

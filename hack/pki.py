@@ -19,6 +19,8 @@ CLIENTS: dict[str, tuple[str, str]] = {
     "scheduler": ("system:kube-scheduler", ""),
     # kwok writes node and pod status for every fake node, like many kubelets.
     "kwok": ("kwok-controller", "system:masters"),
+    # The apiserver's identity towards aggregated API servers (request headers).
+    "front-proxy-client": ("front-proxy-client", ""),
 }
 
 
