@@ -91,6 +91,9 @@ CASES: Final[tuple[Case, ...]] = (
     _s("schedule-six-fields", "spec.schedule", ("spec.schedule", "0 45 15 * * 1-5")),
     _s("schedule-bad-macro", "spec.schedule", ("spec.schedule", "@fortnightly")),
     _s("schedule-weekday-9", "spec.schedule", ("spec.schedule", "45 15 * * 9")),
+    _s("schedule-weekday-7", "spec.schedule", ("spec.schedule", "45 15 * * 7")),
+    _s("schedule-step-zero", "spec.schedule", ("spec.schedule", "*/0 15 * * 1-5")),
+    _s("schedule-range-reversed", "spec.schedule", ("spec.schedule", "45 17-9 * * 1-5")),
     _s(
         "schedule-too-long",
         "spec.schedule",
@@ -98,6 +101,8 @@ CASES: Final[tuple[Case, ...]] = (
     ),
     # timeZone, suspend, mode
     _s("timezone-spaces", "spec.timeZone", ("spec.timeZone", "New York")),
+    _s("timezone-unknown", "spec.timeZone", ("spec.timeZone", "Mars/Olympus")),
+    _s("timezone-local", "spec.timeZone", ("spec.timeZone", "Local")),
     _s("timezone-too-long", "spec.timeZone", ("spec.timeZone", "America/" + "A" * 60)),
     _s("suspend-string", "spec.suspend", ("spec.suspend", "yes")),
     _s("mode-unknown", "spec.mode", ("spec.mode", "sandbox")),

@@ -316,3 +316,75 @@ def test_explain_reaches_every_kind_of_leaf(
     output = kube_cluster.kubectl("explain", path).stdout
     description = output.split("DESCRIPTION:", 1)[1].strip()
     assert description and "<empty>" not in description
+
+
+# Schedules a person might write, good and bad. Whatever the CRD admits, the CronJob the
+# operator builds from it must admit too, or an accepted strategy could never run.
+SCHEDULES = (
+    "45 15 * * 1-5",
+    "*/15 9-16 * * MON-FRI",
+    "0 9-17/2 * * mon-fri",
+    "30 15 ? jan-mar sun",
+    "0 0 1,15 * *",
+    "0 0 31 2 *",
+    "00 09 * * *",
+    "0  9 * * *",
+    "@daily",
+    "@hourly",
+    "@midnight",
+    "*/0 * * * *",
+    "0 0 0 * *",
+    "0 0 * 0 *",
+    "0 0 * 13 *",
+    "0 0 * * 7",
+    "0 0 * * SUN-7",
+    "5-1 * * * *",
+    "0 17-9 * * *",
+    "0 0 L * *",
+    "0 0 * * 1#2",
+    "@reboot",
+    "@every 1h",
+    "TZ=UTC 0 0 * * *",
+    "60 * * * *",
+    "0 24 * * *",
+    "0 0 32 * *",
+    "* * * *",
+    "* * * * * *",
+)
+
+
+def _cronjob(schedule: str) -> dict[str, Any]:
+    container = {"name": "worker", "image": "example.invalid/worker:1"}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "schedule-probe"},
+        "spec": {
+            "schedule": schedule,
+            "timeZone": "America/New_York",
+            "jobTemplate": {
+                "spec": {
+                    "template": {"spec": {"restartPolicy": "Never", "containers": [container]}}
+                }
+            },
+        },
+    }
+
+
+def test_admitted_schedules_are_valid_cronjob_schedules(
+    kube_cluster: KubeCluster, api_namespace: str
+) -> None:
+    """No schedule passes TradingStrategy admission that the CronJob API would refuse."""
+    strategy = yaml.safe_load((EXAMPLES / "strategy-paper.yaml").read_text())
+    admitted, disagreements = [], []
+    for schedule in SCHEDULES:
+        strategy["spec"]["schedule"] = schedule
+        ours = _dry_run(kube_cluster, api_namespace, strategy).returncode == 0
+        theirs = _dry_run(kube_cluster, api_namespace, _cronjob(schedule)).returncode == 0
+        if ours:
+            admitted.append(schedule)
+            if not theirs:
+                disagreements.append(schedule)
+    assert disagreements == []
+    assert len(admitted) == 11  # the first eleven; the rest are refused by both or by us
+    assert admitted == list(SCHEDULES[:11])

@@ -65,7 +65,7 @@ def sums_to_one(total: str) -> str:
 
 
 def _cron_field(value: str) -> str:
-    item = f"([*]|{value}(-{value})?)(/[0-9]{{1,2}})?"
+    item = f"([*]|{value}(-{value})?)(/[1-9][0-9]?)?"
     return f"{item}(,{item})*"
 
 
@@ -73,7 +73,7 @@ _MINUTE = "[0-5]?[0-9]"
 _HOUR = "(2[0-3]|[01]?[0-9])"
 _DAY = "(3[01]|[12][0-9]|0?[1-9])"
 _MONTH = "(1[0-2]|0?[1-9]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-_WEEKDAY = "([0-7]|sun|mon|tue|wed|thu|fri|sat)"
+_WEEKDAY = "([0-6]|sun|mon|tue|wed|thu|fri|sat)"  # Kubernetes' cron has no 7 for Sunday
 
 CRON_PATTERN: Final = (
     "(?i)^"

@@ -9,6 +9,7 @@ import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -38,6 +39,10 @@ from alchemiser.api.v1alpha1.weights import (
 
 MAX_ALLOCATIONS: Final = 10
 MAX_ALLOWED_SYMBOLS: Final = 500
+RANGE_MESSAGE: Final = "schedule ranges must run from low to high, e.g. 9-17 rather than 17-9"
+# A numeric range in a cron field: "9-17" in "0 9-17/2 * * *".
+_RANGE: Final = re.compile("([0-9]+)-([0-9]+)")
+TIME_ZONE_MESSAGE: Final = "timeZone must be an IANA time zone name such as America/New_York"
 
 
 class Mode(StrEnum):
@@ -254,7 +259,12 @@ class TradingStrategySpec(WireModel):
                     f"self.matches('{CRON_PATTERN}') || self.matches('{CRON_MACRO_PATTERN}')",
                     "schedule must be a five-field cron expression such as '45 15 * * 1-5' "
                     "or a macro such as @daily",
-                )
+                ),
+                cel(
+                    "self.findAll('[0-9]+-[0-9]+').all(r, "
+                    "int(r.split('-')[0]) <= int(r.split('-')[1]))",
+                    RANGE_MESSAGE,
+                ),
             ]
         },
     )
@@ -264,6 +274,17 @@ class TradingStrategySpec(WireModel):
         min_length=1,
         max_length=64,
         pattern=TIME_ZONE_PATTERN,
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                # Asking CEL for an hour in the zone fails for a zone the apiserver's time
+                # zone database (the one CronJobs use) does not know; CronJobs refuse Local.
+                cel(
+                    "self.lowerAscii() != 'local' && "
+                    "timestamp('2000-01-01T00:00:00Z').getHours(self) >= 0",
+                    TIME_ZONE_MESSAGE,
+                )
+            ]
+        },
     )
     suspend: bool = Field(
         strict=True,
@@ -308,6 +329,17 @@ class TradingStrategySpec(WireModel):
         le=3600,
     )
 
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        if value.lower() == "local":
+            raise ValueError(TIME_ZONE_MESSAGE)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"{TIME_ZONE_MESSAGE}, not {value!r}") from error
+        return value
+
     @model_validator(mode="after")
     def _cross_field(self) -> "TradingStrategySpec":
         if not (
@@ -318,6 +350,8 @@ class TradingStrategySpec(WireModel):
                 f"schedule {self.schedule!r} must be a five-field cron expression such as "
                 "'45 15 * * 1-5' or a macro such as @daily"
             )
+        if any(int(low) > int(high) for low, high in _RANGE.findall(self.schedule)):
+            raise ValueError(f"{RANGE_MESSAGE}: {self.schedule!r}")
         total = sum(a.weight for a in self.allocations)
         if abs(total - 1.0) > WEIGHT_TOLERANCE:
             raise ValueError(f"allocations: weights must sum to 1 (within 0.001), got {total:g}")
