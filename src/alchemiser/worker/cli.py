@@ -105,15 +105,28 @@ def run(args: argparse.Namespace) -> int:
             result = pipeline.run(config, deps)
     except AlchemiserError as error:
         log.error("run could not start", error=f"{type(error).__name__}: {error}")
-        result = RunResult(
-            outcome=Outcome.HALTED if stop.is_set() else Outcome.FAILED,
-            run_id=args.run_id or environ.get(ENV_JOB_NAME, "unknown"),
-            message=f"{type(error).__name__}: {error}",
-            started_at=started,
-            finished_at=datetime.now(UTC),
-        )
+        result = _failed(args, environ, started, f"{type(error).__name__}: {error}", stop)
+    except Exception as error:  # process top level: log it, report Failed, exit non-zero
+        log.exception("run crashed")
+        result = _failed(args, environ, started, f"internal error: {type(error).__name__}", None)
     _write_result(result, args.termination_log)
     return 1 if result.outcome is Outcome.FAILED else 0
+
+
+def _failed(
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    started: datetime,
+    message: str,
+    stop: threading.Event | None,
+) -> RunResult:
+    return RunResult(
+        outcome=Outcome.HALTED if stop is not None and stop.is_set() else Outcome.FAILED,
+        run_id=args.run_id or environ.get(ENV_JOB_NAME, "unknown"),
+        message=message,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+    )
 
 
 def _on_sigterm(stop: threading.Event) -> None:

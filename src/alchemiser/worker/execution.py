@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -194,3 +195,24 @@ class Executor:
         if pending:
             self._log.warning("sells not finished within the wait", pending=len(pending))
         return {cid: order for cid, order in latest.items() if order is not None}
+
+
+def cancel_open_orders(broker: Broker, prefix: str, since: datetime, logger: Any) -> None:
+    """Cancel every open order whose client order id starts with `prefix` (one run's)."""
+    try:
+        orders = broker.orders_since(since)
+    except AlchemiserError as error:
+        logger.error("could not list this run's orders to cancel them", reason=str(error))
+        return
+    for order in orders:
+        if not order.client_order_id.startswith(prefix) or order.is_terminal:
+            continue
+        try:
+            broker.cancel(order.id)
+            logger.info("cancelled open order", client_order_id=order.client_order_id)
+        except AlchemiserError as error:
+            logger.error(
+                "could not cancel an open order",
+                client_order_id=order.client_order_id,
+                reason=str(error),
+            )

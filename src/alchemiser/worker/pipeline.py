@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from alchemiser.api import Allocation, StrategyName
 from alchemiser.api.parameters import parse_parameters
-from alchemiser.api.result import OrderReport, Outcome, RejectionReport, RunResult
+from alchemiser.api.result import Outcome, RejectionReport, RunResult
 from alchemiser.errors import (
     AlchemiserError,
     DataUnavailable,
@@ -34,10 +34,11 @@ from alchemiser.worker import ids, planner, risk
 from alchemiser.worker.broker.port import Account, Broker, BrokerOrder, OrderKind, Position, Side
 from alchemiser.worker.clock import Session, open_session
 from alchemiser.worker.config import RunConfig
-from alchemiser.worker.execution import Executor, Leg, LegStatus
+from alchemiser.worker.execution import Executor, Leg, LegStatus, cancel_open_orders
 from alchemiser.worker.halts import HaltGuard, HaltVerdict
 from alchemiser.worker.market import PriceHistory, calendar_days_for
 from alchemiser.worker.planner import PlannedOrder, PlanSettings, PortfolioView
+from alchemiser.worker.report import RunRecord, build_result, order_report
 from alchemiser.worker.strategies import Strategy
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -61,23 +62,10 @@ class Deps:
     submit_attempts: int = 5
 
 
-@dataclass
-class _State:
-    """What the run has done so far; the result is built from it however the run ends."""
-
-    legs: list[Leg] = field(default_factory=list)
-    rejections: list[RejectionReport] = field(default_factory=list)
-    planned: int = 0
-    dry_run_orders: list[OrderReport] = field(default_factory=list)
-    halted_by: str = ""
-    halt_unknown: str = ""  # set when the halt state became unreadable mid-run
-    since: datetime | None = None  # start of the session's day: this run's orders are after it
-
-
 def run(config: RunConfig, deps: Deps) -> RunResult:
     """Perform one run; always returns a result (never raises for an expected failure)."""
     started = deps.now()
-    state = _State()
+    state = RunRecord()
     bound = log.bind(strategy=f"{config.namespace}/{config.name}", run_id=config.run_id)
     outcome, message = Outcome.FAILED, ""
     try:
@@ -99,8 +87,8 @@ def run(config: RunConfig, deps: Deps) -> RunResult:
         message = f"halt state unknown, treated as halted: {state.halt_unknown}"
     if outcome is Outcome.FAILED:
         bound.error("run failed; no further orders", reason=message)
-    return _result(
-        config=config,
+    return build_result(
+        run_id=config.run_id,
         state=state,
         outcome=outcome,
         message=message,
@@ -110,7 +98,7 @@ def run(config: RunConfig, deps: Deps) -> RunResult:
 
 
 class _Run:
-    def __init__(self, config: RunConfig, deps: Deps, state: _State) -> None:
+    def __init__(self, config: RunConfig, deps: Deps, state: RunRecord) -> None:
         self.config = config
         self.deps = deps
         self.state = state
@@ -315,7 +303,7 @@ class _Run:
                 side=order.side,
                 amount=order.amount,
             )
-            self.state.dry_run_orders.append(_report(order, cid, "dry-run"))
+            self.state.dry_run_orders.append(order_report(order, cid, "dry-run"))
         return Outcome.DRY_RUN, f"{len(sells) + len(buys)} orders would be placed"
 
     def _trade(
@@ -407,7 +395,7 @@ class _Run:
         )
 
 
-def _cancel_own_orders(config: RunConfig, deps: Deps, state: _State) -> None:
+def _cancel_own_orders(config: RunConfig, deps: Deps, state: RunRecord) -> None:
     """After a stop: cancel this run's open orders unless only a ReduceOnly halt applies."""
     try:
         verdict = deps.halts.check()
@@ -416,25 +404,8 @@ def _cancel_own_orders(config: RunConfig, deps: Deps, state: _State) -> None:
             return
     except HaltStateUnknown:
         pass  # unknown: the safe side is to cancel
-    prefix = ids.run_prefix(config.uid, config.run_id)
     since = state.since or deps.now() - timedelta(days=1)
-    try:
-        orders = deps.broker.orders_since(since)
-    except AlchemiserError as error:
-        log.error("could not list this run's orders to cancel them", reason=str(error))
-        return
-    for order in orders:
-        if not order.client_order_id.startswith(prefix) or order.is_terminal:
-            continue
-        try:
-            deps.broker.cancel(order.id)
-            log.info("cancelled open order", client_order_id=order.client_order_id)
-        except AlchemiserError as error:
-            log.error(
-                "could not cancel an open order",
-                client_order_id=order.client_order_id,
-                reason=str(error),
-            )
+    cancel_open_orders(deps.broker, ids.run_prefix(config.uid, config.run_id), since, log)
 
 
 def _order_value(order: BrokerOrder, prices: Mapping[str, float]) -> float:
@@ -453,54 +424,3 @@ def _leg_value(leg: Leg, fills: Mapping[str, BrokerOrder]) -> float:
     if order.filled_qty and order.filled_avg_price:
         return order.filled_qty * order.filled_avg_price
     return leg.order.estimated_notional
-
-
-def _report(order: PlannedOrder, cid: str, status: str) -> OrderReport:
-    return OrderReport(
-        symbol=order.symbol,
-        side=order.side.value,
-        amount=order.amount,
-        client_order_id=cid,
-        status=status,
-    )
-
-
-def _result(
-    *,
-    config: RunConfig,
-    state: _State,
-    outcome: Outcome,
-    message: str,
-    started: datetime,
-    finished: datetime,
-) -> RunResult:
-    reports = list(state.dry_run_orders)
-    rejections = list(state.rejections)
-    submitted = 0
-    notional = 0.0
-    for leg in state.legs:
-        if leg.status in (LegStatus.REJECTED, LegStatus.STOPPED):
-            reason = leg.reason
-            if leg.status is LegStatus.STOPPED and state.halted_by and "TradingHalt" not in reason:
-                reason = f"not sent: TradingHalt {state.halted_by} is active (Halt)"
-            rejections.append(RejectionReport(symbol=leg.order.symbol, reason=reason))
-            continue
-        status = leg.broker_order.status if leg.broker_order else leg.status.value
-        if leg.status is LegStatus.EXISTING:
-            status = f"{status} (existing)"
-        if leg.status is LegStatus.SUBMITTED:
-            submitted += 1
-            notional += leg.order.estimated_notional
-        reports.append(_report(leg.order, leg.client_order_id, status))
-    return RunResult(
-        outcome=outcome,
-        run_id=config.run_id,
-        orders_submitted=submitted,
-        orders_rejected=len(rejections),
-        notional=round(notional, 2),
-        orders=reports,
-        rejections=rejections,
-        message=message,
-        started_at=started,
-        finished_at=finished,
-    )

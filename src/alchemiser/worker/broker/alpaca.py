@@ -276,7 +276,10 @@ class AlpacaBroker:
 
     def submit(self, order: OrderRequest) -> BrokerOrder:
         """Submit one order once (no retry here: see the execution layer)."""
-        request = _order_request(order)
+        try:
+            request = _order_request(order)
+        except ValueError as error:  # alpaca-py's request model refused the combination
+            raise OrderRejected(f"invalid order {order.client_order_id}: {error}") from None
         raw = self._call(
             f"submit {order.client_order_id}",
             lambda c: c.trading.submit_order(request),

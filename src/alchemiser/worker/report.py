@@ -1,0 +1,78 @@
+"""The run's record and its result: what happened, turned into the RunResult JSON.
+
+Rule: no I/O. The pipeline appends to a RunRecord as it goes; however the run ends,
+`build_result` turns the record into the result the operator reads.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from alchemiser.api.result import OrderReport, Outcome, RejectionReport, RunResult
+from alchemiser.worker.execution import Leg, LegStatus
+from alchemiser.worker.planner import PlannedOrder
+
+
+@dataclass
+class RunRecord:
+    """What the run has done so far; the result is built from it however the run ends."""
+
+    legs: list[Leg] = field(default_factory=list)
+    rejections: list[RejectionReport] = field(default_factory=list)
+    planned: int = 0
+    dry_run_orders: list[OrderReport] = field(default_factory=list)
+    halted_by: str = ""
+    halt_unknown: str = ""  # set when the halt state became unreadable mid-run
+    since: datetime | None = None  # start of the session's day: this run's orders are after it
+
+
+def order_report(order: PlannedOrder, cid: str, status: str) -> OrderReport:
+    """One order as the result lists it."""
+    return OrderReport(
+        symbol=order.symbol,
+        side=order.side.value,
+        amount=order.amount,
+        client_order_id=cid,
+        status=status,
+    )
+
+
+def build_result(
+    *,
+    run_id: str,
+    state: RunRecord,
+    outcome: Outcome,
+    message: str,
+    started: datetime,
+    finished: datetime,
+) -> RunResult:
+    """The result of the run recorded in `state`."""
+    reports = list(state.dry_run_orders)
+    rejections = list(state.rejections)
+    submitted = 0
+    notional = 0.0
+    for leg in state.legs:
+        if leg.status in (LegStatus.REJECTED, LegStatus.STOPPED):
+            reason = leg.reason
+            if leg.status is LegStatus.STOPPED and state.halted_by and "TradingHalt" not in reason:
+                reason = f"not sent: TradingHalt {state.halted_by} is active (Halt)"
+            rejections.append(RejectionReport(symbol=leg.order.symbol, reason=reason))
+            continue
+        status = leg.broker_order.status if leg.broker_order else leg.status.value
+        if leg.status is LegStatus.EXISTING:
+            status = f"{status} (existing)"
+        if leg.status is LegStatus.SUBMITTED:
+            submitted += 1
+            notional += leg.order.estimated_notional
+        reports.append(order_report(leg.order, leg.client_order_id, status))
+    return RunResult(
+        outcome=outcome,
+        run_id=run_id,
+        orders_submitted=submitted,
+        orders_rejected=len(rejections),
+        notional=round(notional, 2),
+        orders=reports,
+        rejections=rejections,
+        message=message,
+        started_at=started,
+        finished_at=finished,
+    )
