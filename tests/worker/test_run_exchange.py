@@ -336,3 +336,17 @@ def test_an_untradable_symbol_is_rejected_with_a_reason(exchange: EmbeddedExchan
     assert [(r.symbol, r.reason) for r in result.rejections] == [
         ("ZVZZT", "ZVZZT is not tradable at the broker")
     ]
+
+
+def test_a_retried_run_completes_the_legs_its_first_attempt_did_not_send(
+    exchange: EmbeddedExchange,
+) -> None:
+    """A pod retry (same run id) after a stop sends only the missing legs: one order per leg."""
+    stop = threading.Event()
+    adapter = AfterSubmit(broker(exchange), lambda count: stop.set())
+    first = pipeline.run(config(spec(WEIGHTS)), deps(adapter, stop=stop, concurrency=1))
+    assert first.outcome is Outcome.HALTED and len(exchange.orders()) == 1
+    retry = pipeline.run(config(spec(WEIGHTS)), deps(broker(exchange)))
+    assert retry.outcome is Outcome.SUCCEEDED
+    grouped = orders_by_client_id(exchange)
+    assert len(grouped) == 3 and all(len(orders) == 1 for orders in grouped.values())
