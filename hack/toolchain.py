@@ -113,7 +113,8 @@ TOOLS: tuple[Tool, ...] = (
         version="v0.316.0",
         module="promtool",
         packages={"promtool": "github.com/prometheus/prometheus/cmd/promtool"},
-        ldflags=("-X github.com/prometheus/common/version.Version=v0.316.0",),
+        # The module v0.316.0 is Prometheus 3.16.0 (its VERSION file).
+        ldflags=("-X github.com/prometheus/common/version.Version=3.16.0",),
         core=False,
     ),
 )
