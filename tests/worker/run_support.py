@@ -47,8 +47,10 @@ class Halts:
         return list(self.halts)
 
 
-def spec(weights: Mapping[str, float], mode: str = "paper", **risk: Any) -> TradingStrategySpec:
-    """A static-strategy spec with the given weights and risk overrides."""
+def spec(
+    weights: Mapping[str, float], mode: str = "paper", order_type: str = "market", **risk: Any
+) -> TradingStrategySpec:
+    """A static-strategy spec with the given weights, order type and risk overrides."""
     limits = {"maxOrderNotional": 60_000, "maxPositionFraction": 0.6, **risk}
     return TradingStrategySpec.model_validate(
         {
@@ -59,6 +61,7 @@ def spec(weights: Mapping[str, float], mode: str = "paper", **risk: Any) -> Trad
             ],
             "broker": {"credentialsSecret": "alpaca-paper"},
             "risk": limits,
+            "execution": {"orderType": order_type},
         }
     )
 

@@ -350,3 +350,14 @@ def test_a_retried_run_completes_the_legs_its_first_attempt_did_not_send(
     assert retry.outcome is Outcome.SUCCEEDED
     grouped = orders_by_client_id(exchange)
     assert len(grouped) == 3 and all(len(orders) == 1 for orders in grouped.values())
+
+
+def test_limit_orders_are_marketable_inside_the_collar_and_fill(exchange: EmbeddedExchange) -> None:
+    """With orderType limit, each order carries a limit within the collar and fills."""
+    result = pipeline.run(config(spec(WEIGHTS, order_type="limit")), deps(broker(exchange)))
+    assert result.outcome is Outcome.SUCCEEDED, result.message
+    placed = exchange.orders()
+    assert len(placed) == 3
+    assert {o["type"] for o in placed} == {"limit"} and {o["status"] for o in placed} == {"filled"}
+    for order in placed:
+        assert float(order["filled_avg_price"]) <= float(order["limit_price"])

@@ -61,7 +61,12 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
         action="store_true",
         help="run without reading TradingHalts (required for a real broker with no cluster)",
     )
-    parser.add_argument("--termination-log", type=Path, default=Path(TERMINATION_LOG))
+    parser.add_argument(
+        "--termination-log",
+        type=Path,
+        default=Path(TERMINATION_LOG),
+        help=f"file the result JSON is also written to (default {TERMINATION_LOG})",
+    )
     parser.add_argument(
         "--sim-now", type=datetime.fromisoformat, help="--broker sim: the exchange's fixed time"
     )
