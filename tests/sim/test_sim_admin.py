@@ -1,5 +1,6 @@
 """The embedded exchange's admin operations and the /admin routes' loopback rule."""
 
+import time
 from datetime import UTC, datetime
 from unittest import mock
 
@@ -86,3 +87,14 @@ def test_simulated_time_outside_the_calendar_is_refused(
     assert requests.get(f"{exchange.base_url}/admin/now", timeout=10).json()["now"] == (
         "2026-11-27T15:00:00.000000Z"
     )
+
+
+def test_stop_does_not_wait_out_a_held_timeout_fault() -> None:
+    """stop() returns within a couple of seconds even while a `timeout` fault holds a request."""
+    running = embedded.start(now=AFTER_EARLY_CLOSE, faults="timeout=1,timeout-hold=30s")
+    headers = {"APCA-API-KEY-ID": running.key_id, "APCA-API-SECRET-KEY": running.secret_key}
+    with pytest.raises(requests.Timeout):
+        requests.get(f"{running.base_url}/v2/clock", headers=headers, timeout=0.3)
+    began = time.monotonic()
+    running.stop()
+    assert time.monotonic() - began < 5

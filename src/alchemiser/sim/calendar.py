@@ -4,6 +4,7 @@ Rule: loaded once from `exchange-calendars`, then pure look-ups on sorted tuples
 """
 
 import bisect
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -92,9 +93,12 @@ class MarketCalendar:
 @cache
 def nyse() -> MarketCalendar:
     """The NYSE calendar, built once per process (takes about a second)."""
-    raw = exchange_calendars.get_calendar(
-        "XNYS", start=FIRST_DAY.isoformat(), end=LAST_DAY.isoformat()
-    )
+    with warnings.catch_warnings():
+        # exchange-calendars 4.13 reads tz-aware Series.values, which pandas 3.1 deprecates.
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        raw = exchange_calendars.get_calendar(
+            "XNYS", start=FIRST_DAY.isoformat(), end=LAST_DAY.isoformat()
+        )
     schedule = raw.schedule
     sessions = tuple(
         Session(

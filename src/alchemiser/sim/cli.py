@@ -67,7 +67,7 @@ def serve(args: argparse.Namespace) -> int:
 
 async def _serve(config: ExchangeConfig, host: str, port: int) -> None:
     exchange = Exchange.create(config)
-    runner = web.AppRunner(build_app(exchange), access_log=None)
+    runner = web.AppRunner(build_app(exchange), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

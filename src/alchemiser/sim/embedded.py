@@ -21,6 +21,8 @@ from alchemiser.sim.server import build_app
 T = TypeVar("T")
 _START_TIMEOUT = 30.0
 _CALL_TIMEOUT = 30.0
+# In-flight requests (a held `timeout` fault) get this long to finish when stopping.
+_SHUTDOWN_GRACE = 1.0
 
 
 class EmbeddedExchange:
@@ -51,18 +53,26 @@ class EmbeddedExchange:
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self._start())
-        except OSError as error:
+        except Exception as error:  # noqa: BLE001 -- thread top level: re-raised by __init__
             self._failure = error
             self._ready.set()
+            self._loop.close()
             return
         self._ready.set()
         self._loop.run_forever()
+        # Requests still held (a `timeout` fault) outlived the grace period: end them.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self._loop.close()
 
     async def _start(self) -> None:
         # The lock must belong to this loop, so it is created here.
         self.exchange.lock = asyncio.Lock()
-        runner = web.AppRunner(build_app(self.exchange), access_log=None)
+        runner = web.AppRunner(
+            build_app(self.exchange), access_log=None, shutdown_timeout=_SHUTDOWN_GRACE
+        )
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
