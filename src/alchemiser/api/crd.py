@@ -107,7 +107,18 @@ def _structural(
             raise SchemaError(f"{path}: unsupported JSON Schema keyword {key!r}")
     if field and "description" not in out:
         raise SchemaError(f"{path}: every field needs a description (Field(description=...))")
+    if field and isinstance(out.get("default"), str | int | float | bool):
+        # kubectl explain shows descriptions but not defaults, so the default joins the text.
+        out["description"] = f"{out['description']} Default: {_yaml_scalar(out['default'])}."
     return out
+
+
+def _yaml_scalar(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def openapi_schema(model: type[BaseModel]) -> dict[str, Any]:

@@ -241,5 +241,9 @@ class TradingHalt(WireModel):
     )
     kind: Literal["TradingHalt"] = Field(default=HALT_KIND, description="TradingHalt")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Standard metadata.")
-    spec: TradingHaltSpec = Field(description="The desired state.")
-    status: TradingHaltStatus | None = Field(default=None, description="The observed state.")
+    spec: TradingHaltSpec = Field(
+        description="What to halt (namespaces, label selector), how, why and until when."
+    )
+    status: TradingHaltStatus | None = Field(
+        default=None, description="What the operator observed; written by the operator."
+    )

@@ -413,5 +413,9 @@ class TradingStrategy(WireModel):
     )
     kind: Literal["TradingStrategy"] = Field(default=STRATEGY_KIND, description="TradingStrategy")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Standard metadata.")
-    spec: TradingStrategySpec = Field(description="The desired state.")
-    status: TradingStrategyStatus | None = Field(default=None, description="The observed state.")
+    spec: TradingStrategySpec = Field(
+        description="What to run and how: schedule, mode, allocations, broker, risk limits."
+    )
+    status: TradingStrategyStatus | None = Field(
+        default=None, description="What the operator observed; written by the operator."
+    )
