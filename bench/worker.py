@@ -191,17 +191,30 @@ class _Keys:
         return self._credentials
 
 
+def import_only(runs: int) -> list[float]:
+    """Seconds for a fresh interpreter to import the console script's module (no run)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import alchemiser.cli"], check=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def main() -> None:
     """Run both benchmarks and print medians."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     configure(json=False, level="WARNING")
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
     cold = cold_start(args.runs)
+    imports = import_only(args.runs)
     print(
         f"cold start to first order submitted: median {statistics.median(cold):.2f} s "
-        f"(runs: {', '.join(f'{t:.2f}' for t in cold)})"
+        f"(runs: {', '.join(f'{t:.2f}' for t in cold)}); of which importing "
+        f"alchemiser.cli alone: median {statistics.median(imports):.2f} s"
     )
     results: dict[int, list[tuple[float, float]]] = {8: [], 1: []}
     for _ in range(args.runs):
