@@ -157,7 +157,7 @@ def test_sigterm_mid_run_stops_submitting_and_reports_halted(
 ) -> None:
     """SIGTERM after the first order: no more orders, none left open, Halted, exit 0."""
     write_credentials(tmp_path / "creds", "cli-key", SECRET)
-    exchange.set_faults("latency=150ms")
+    exchange.set_faults("latency=250ms")  # ~0.5 s per order: time to stop it mid-run
     process = subprocess.Popen(
         alchemiser(
             "--manifest",
