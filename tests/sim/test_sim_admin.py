@@ -98,3 +98,18 @@ def test_stop_does_not_wait_out_a_held_timeout_fault() -> None:
     began = time.monotonic()
     running.stop()
     assert time.monotonic() - began < 5
+
+
+def test_rate_limit_answers_429_with_counting_headers() -> None:
+    """With rate_limit=3 the headers count down 2, 1, 0 and the fourth request is 429."""
+    with embedded.start(now=AFTER_EARLY_CLOSE, rate_limit=3) as running:
+        headers = {"APCA-API-KEY-ID": running.key_id, "APCA-API-SECRET-KEY": running.secret_key}
+        answers = [
+            requests.get(f"{running.base_url}/v2/clock", headers=headers, timeout=10)
+            for _ in range(4)
+        ]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"3"}
+    assert int(answers[3].headers["X-RateLimit-Reset"]) > time.time()
+    assert answers[3].json()["code"] == 42910000

@@ -11,6 +11,7 @@ from alchemiser.sim.faults import FaultDice, Faults, parse_faults
 from alchemiser.sim.marketdata import BarQuery, bars_page, parse_timeframe
 from alchemiser.sim.orders import Refusal
 from alchemiser.sim.prices import PriceModel
+from alchemiser.sim.ratelimit import RateWindow
 
 
 def _closes(seed: int, symbol: str, last: int) -> list[float]:
@@ -108,3 +109,16 @@ def test_calendar_sessions_around_thanksgiving() -> None:
     index = calendar.index_of(date(2026, 11, 27))
     assert index is not None
     assert calendar.sessions[index].close == datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+
+
+def test_rate_window_counts_a_sliding_minute() -> None:
+    """With a limit of 2/minute the third request is refused until the first ages out."""
+    window = RateWindow(limit=2)
+    assert window.admit(1000.0).remaining == 1
+    assert window.admit(1010.0).remaining == 0
+    refused = window.admit(1020.0)
+    assert not refused.allowed and refused.reset == 1061
+    assert window.admit(1060.5).allowed
+    unlimited = RateWindow()
+    assert all(unlimited.admit(float(n)).allowed for n in range(500))
+    assert unlimited.admit(500.0).limit == 200

@@ -31,6 +31,9 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     parser.add_argument("--faults", default="", help="e.g. 429=0.3,5xx=0.2,latency=50ms")
     parser.add_argument("--seed", type=int, default=0, help="seed for prices and faults")
     parser.add_argument("--slippage-bps", type=float, default=0.0, help="market order slippage")
+    parser.add_argument(
+        "--rate-limit", type=int, default=0, help="requests per minute per key (0: unlimited)"
+    )
     parser.add_argument("--bars-dir", type=Path, help="replay daily bars from SYMBOL.csv files")
     parser.add_argument("--log-json", action="store_true", help="log JSON lines")
     parser.set_defaults(handler=serve)
@@ -60,6 +63,7 @@ def serve(args: argparse.Namespace) -> int:
         state=args.state,
         slippage_bps=args.slippage_bps,
         bars_dir=args.bars_dir,
+        rate_limit=args.rate_limit,
     )
     asyncio.run(_serve(config, args.host, args.port))
     return 0

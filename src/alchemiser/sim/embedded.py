@@ -145,11 +145,13 @@ def start(
     state: Path | None = None,
     slippage_bps: float = 0.0,
     bars_dir: Path | None = None,
+    rate_limit: int = 0,
 ) -> EmbeddedExchange:
     """Start a paper exchange on a free 127.0.0.1 port in a background thread.
 
-    `slippage_bps` moves market fills against the taker; `bars_dir` replays daily
-    bars from `SYMBOL.csv` files. Both are additions to the agreed signature.
+    Additions to the agreed signature: `slippage_bps` moves market fills against
+    the taker; `bars_dir` replays daily bars from `SYMBOL.csv` files; `rate_limit`
+    answers 429 past that many requests per minute (0: unlimited).
     """
     config = ExchangeConfig(
         key_id=key_id,
@@ -161,5 +163,6 @@ def start(
         state=state,
         slippage_bps=slippage_bps,
         bars_dir=bars_dir,
+        rate_limit=rate_limit,
     )
     return EmbeddedExchange(config)

@@ -17,6 +17,7 @@ from alchemiser.sim.calendar import MarketCalendar, nyse
 from alchemiser.sim.faults import FaultDice, Faults, parse_faults
 from alchemiser.sim.history import load_directory
 from alchemiser.sim.prices import PriceModel
+from alchemiser.sim.ratelimit import RateWindow
 from alchemiser.sim.store import MemoryStore, SqliteStore, Store
 
 
@@ -34,6 +35,7 @@ class ExchangeConfig:
     slippage_bps: float = 0.0
     spread_bps: float = 2.0
     bars_dir: Path | None = None
+    rate_limit: int = 0
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Exchange:
     dice: FaultDice
     store: Store
     spread_bps: float
+    rate: RateWindow
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
@@ -123,6 +126,7 @@ class Exchange:
             dice=FaultDice(parse_faults(config.faults), config.seed),
             store=store,
             spread_bps=config.spread_bps,
+            rate=RateWindow(config.rate_limit),
         )
 
     @property

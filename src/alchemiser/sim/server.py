@@ -26,7 +26,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # alchemiser.logs.get_logger passes `logger=` to structlog, which clashes; bind a name instead.
 _log = structlog.get_logger(logger_name=__name__)
-_RATE_LIMIT = 200
 _ORDER_LIST_DEFAULT = 50
 _ORDER_LIST_MAX = 500
 
@@ -39,13 +38,9 @@ def _refusal(refusal: Refusal) -> web.Response:
     return _json(refusal.body(), status=refusal.status)
 
 
-def _rate_headers(remaining: int) -> dict[str, str]:
-    reset = int(time.time()) + 60
-    return {
-        "X-RateLimit-Limit": str(_RATE_LIMIT),
-        "X-RateLimit-Remaining": str(remaining),
-        "X-RateLimit-Reset": str(reset),
-    }
+def _rate_limited(headers: dict[str, str]) -> web.Response:
+    body = {"code": 42910000, "message": "rate limit exceeded"}
+    return web.json_response(body, status=429, headers=headers)
 
 
 def _drop_connection(request: web.Request) -> web.Response:
@@ -90,13 +85,12 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
         _log.info("fault injected", fault="timeout", path=request.path)
         await asyncio.sleep(faults.timeout_hold)
         return _drop_connection(request)
+    rate = exchange.rate.admit(time.time())
+    if not rate.allowed:
+        return _rate_limited(rate.headers())
     if exchange.dice.strikes("rate_limited"):
         _log.info("fault injected", fault="429", path=request.path)
-        return web.json_response(
-            {"code": 42910000, "message": "rate limit exceeded"},
-            status=429,
-            headers=_rate_headers(0),
-        )
+        return _rate_limited(exchange.rate.exhausted(time.time()).headers())
     if exchange.dice.strikes("server_error"):
         _log.info("fault injected", fault="5xx", path=request.path)
         return _json({"code": 50010000, "message": "internal server error occurred"}, 500)
@@ -108,7 +102,7 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = _json({"code": 40410000, "message": "endpoint not found"}, status=404)
     except web.HTTPMethodNotAllowed:
         response = _json({"code": 40510000, "message": "method not allowed"}, status=405)
-    response.headers.update(_rate_headers(_RATE_LIMIT - 1))
+    response.headers.update(rate.headers())
     return response
 
 
