@@ -19,7 +19,10 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from kubetest import KubeCluster
+from pydantic import ValidationError
 
 from alchemiser.api import RiskLimits, TradingHalt, TradingStrategy, TradingStrategySpec
 
@@ -388,3 +391,99 @@ def test_admitted_schedules_are_valid_cronjob_schedules(
     assert disagreements == []
     assert len(admitted) == 11  # the first eleven; the rest are refused by both or by us
     assert admitted == list(SCHEDULES[:11])
+
+
+# Values per field, valid and invalid, near the edges. A drawn manifest mixes several;
+# the apiserver and the models must agree on whether it is acceptable.
+STRATEGY_POOLS: dict[str, list[Any]] = {
+    "schedule": ["45 15 * * 1-5", "@daily", "*/0 * * * *", "0 17-9 * * *", "0 0 * * 7", "x"],
+    "timeZone": ["UTC", "Europe/London", "America/Argentina/Buenos_Aires", "Mars/Olympus", "Local"],
+    "allocations.0.weight": [0.3, 0.3333, 0.0, 1, 1.5, -0.1],
+    "allocations.1.weight": [0.5, 0.3333, 0.4994, 0.502],
+    "allocations.2.strategy": ["klm", "static", "nuclear", "crypto"],
+    "broker.credentialsSecret": ["alpaca-paper", "a", "A", "a-", "a" * 63, "a" * 64, "a.b"],
+    "broker.endpoint": ["", "http://127.0.0.1:8080", "https://paper.example.com/v2", "ftp://x"],
+    "risk.maxOrderNotional": [1, 10000, 1e9, 1e9 + 1, 0, -5, 200000],
+    "risk.maxDailyNotional": [100000, 5000, 1e10, 2e10],
+    "risk.maxOrdersPerRun": [1, 1000, 1001, 0, 2.5],
+    "risk.maxPositionFraction": [0.5, 1, 1.0001, 0],
+    "risk.allowedSymbols": [[], ["SPY"], ["BRK.B", "SPY"], ["spy"], ["SPY", "SPY"], ["BRK.BBB"]],
+    "risk.cashReserveFraction": [0, 0.5, 0.51, -0.01],
+    "runDeadlineSeconds": [30, 3600, 29, 3601, "600"],
+    "suspend": [True, False, "true"],
+}
+HALT_POOLS: dict[str, list[Any]] = {
+    "reason": ["outage", " x ", "", "  ", "r" * 1024, "r" * 1025],
+    "mode": ["Halt", "ReduceOnly", "halt"],
+    "namespaces": [[], ["trading"], ["a", "b"], ["a", "a"], ["Trading"], ["x" * 64]],
+    "strategySelector.matchLabels": [{}, {"tier": "live"}, {"a/b/c": "x"}, {"tier": "-x"}],
+    "strategySelector.matchExpressions": [
+        [],
+        [{"key": "tier", "operator": "In", "values": ["live"]}],
+        [{"key": "tier", "operator": "In"}],
+        [{"key": "tier", "operator": "Exists", "values": ["x"]}],
+        [{"key": "tier", "operator": "Gt", "values": ["1"]}],
+    ],
+    "expiresAt": [
+        "2026-11-27T18:00:00Z",
+        "2026-11-27T13:00:00-05:00",
+        "2026-11-27T18:00:00.5Z",
+        "2026-11-27T18:00:00",
+        "1999-01-01T00:00:00Z",
+        "2026-02-30T00:00:00Z",
+    ],
+}
+
+
+def _drawn(draw: Any, example: str, pools: dict[str, list[Any]]) -> dict[str, Any]:
+    manifest = yaml.safe_load((EXAMPLES / example).read_text())
+    fields = draw(st.sets(st.sampled_from(sorted(pools)), min_size=1, max_size=3))
+    for path in sorted(fields):
+        node = manifest["spec"]
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        value = draw(st.sampled_from(pools[path]))
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return manifest  # type: ignore[no-any-return]
+
+
+def _model_accepts(manifest: dict[str, Any]) -> bool:
+    try:
+        MODELS[manifest["kind"]].model_validate(manifest)
+    except ValidationError:
+        return False
+    return True
+
+
+PARITY = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@PARITY
+@given(data=st.data())
+def test_models_and_admission_agree_on_strategies(
+    kube_cluster: KubeCluster, api_namespace: str, data: st.DataObject
+) -> None:
+    """For drawn strategy manifests, the model accepts exactly what the apiserver accepts."""
+    manifest = data.draw(st.composite(_drawn)("strategy-paper.yaml", STRATEGY_POOLS))
+    server = _dry_run(kube_cluster, api_namespace, manifest)
+    assert _model_accepts(manifest) == (server.returncode == 0), server.stderr
+
+
+@PARITY
+@given(data=st.data())
+def test_models_and_admission_agree_on_halts(
+    kube_cluster: KubeCluster, api_namespace: str, data: st.DataObject
+) -> None:
+    """For drawn halt manifests, the model accepts exactly what the apiserver accepts."""
+    manifest = data.draw(st.composite(_drawn)("halt-live-by-label.yaml", HALT_POOLS))
+    server = _dry_run(kube_cluster, api_namespace, manifest)
+    assert _model_accepts(manifest) == (server.returncode == 0), server.stderr
