@@ -118,6 +118,22 @@ def test_weak_tech_holds_the_lowest_volatility(calmest: str) -> None:
     assert decision.branch == "weak tech: lowest volatility"
 
 
+def test_weak_tech_volatility_is_over_14_days() -> None:
+    """Branch 3 weak tech: FTLS, calm for 14 days after a wild month, beats a steady SSO."""
+    wild = series(50.0, scale=3.0)
+    recently_calm = wild[:-15] + tuple(wild[-16] + (0.05 if i % 2 else 0.0) for i in range(15))
+    prices = prices_with(
+        XLK=series(40.0),
+        KMLM=series(60.0, scale=2.0),
+        FTLS=recently_calm,
+        SSO=series(50.0, scale=0.5),
+        UUP=series(50.0, scale=2.0),
+    )
+    assert volatility(prices, "FTLS") < volatility(prices, "SSO")
+    assert volatility(prices, "FTLS", 30) > volatility(prices, "SSO", 30)
+    assert dict(decide(prices)) == {"FTLS": 1.0}
+
+
 @pytest.mark.parametrize("symbol", sorted(SYMBOLS))
 def test_every_symbol_is_required(symbol: str) -> None:
     """Missing bars for any listed symbol fail the decision naming it, whatever the branch."""

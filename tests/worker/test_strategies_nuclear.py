@@ -147,6 +147,18 @@ def test_bear_tqqq_and_psq() -> None:
     assert decision.branch == "bear: TQQQ and PSQ"
 
 
+def test_bear_tlt_against_psq_uses_rsi_20() -> None:
+    """Branch 5, pick A compares RSI(20): TLT above PSQ on RSI(20) but far below on RSI(10)."""
+    prices = bear(
+        TLT=series(45.0, trend="up", period=20, scale=0.2),
+        PSQ=series(50.0, trend="down"),
+        IEF=series(45.0, trend="down"),
+    )
+    assert talib_rsi(prices, "TLT", 20) > talib_rsi(prices, "PSQ", 20)
+    assert talib_rsi(prices, "TLT", 10) < talib_rsi(prices, "PSQ", 10)
+    assert decide(prices).branch == "bear: TQQQ and PSQ"
+
+
 def test_bear_psq_and_qqq() -> None:
     """Branch 5, pick A: TLT RSI(20) not above PSQ's -> PSQ; pick B: IEF above PSQ -> QQQ."""
     prices = bear(

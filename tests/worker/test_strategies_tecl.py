@@ -184,6 +184,19 @@ def test_bear_weak_tech_holds_bsv_when_its_rsi9_is_higher() -> None:
     assert decision.branch == "bear: weak tech, stronger of SQQQ/BSV"
 
 
+def test_bear_weak_tech_compares_rsi_9() -> None:
+    """Bear, KMLM switch weak tech: SQQQ above BSV on RSI(9) wins though BSV leads on RSI(10)."""
+    prices = bear(
+        XLK=down(40.0),
+        KMLM=down(60.0),
+        SQQQ=series(50.5, trend="down", period=9, scale=0.2),
+        BSV=series(49.5, trend="up", period=9, scale=0.2),
+    )
+    assert talib_rsi(prices, "SQQQ", 9) > talib_rsi(prices, "BSV", 9)
+    assert talib_rsi(prices, "SQQQ", 10) < talib_rsi(prices, "BSV", 10)
+    assert dict(decide(prices)) == {"SQQQ": 1.0}
+
+
 def test_bear_weak_tech_ignores_the_bull_oversold_rule() -> None:
     """Bear, weak tech with XLK RSI below 29: the bear rule (SQQQ/BSV) applies, not TECL."""
     prices = bear(XLK=down(20.0), KMLM=down(60.0), SQQQ=down(40.0, 9), BSV=down(60.0, 9))
