@@ -340,25 +340,28 @@ class TradingStrategySpec(WireModel):
             raise ValueError(f"{TIME_ZONE_MESSAGE}, not {value!r}") from error
         return value
 
-    @model_validator(mode="after")
-    def _cross_field(self) -> "TradingStrategySpec":
-        if not (
-            re.fullmatch(CRON_PATTERN, self.schedule)
-            or re.fullmatch(CRON_MACRO_PATTERN, self.schedule)
-        ):
+    @field_validator("schedule")
+    @classmethod
+    def _plausible_schedule(cls, value: str) -> str:
+        if not (re.fullmatch(CRON_PATTERN, value) or re.fullmatch(CRON_MACRO_PATTERN, value)):
             raise ValueError(
-                f"schedule {self.schedule!r} must be a five-field cron expression such as "
+                f"schedule {value!r} must be a five-field cron expression such as "
                 "'45 15 * * 1-5' or a macro such as @daily"
             )
-        if any(int(low) > int(high) for low, high in _RANGE.findall(self.schedule)):
-            raise ValueError(f"{RANGE_MESSAGE}: {self.schedule!r}")
-        total = sum(a.weight for a in self.allocations)
+        if any(int(low) > int(high) for low, high in _RANGE.findall(value)):
+            raise ValueError(f"{RANGE_MESSAGE}: {value!r}")
+        return value
+
+    @field_validator("allocations")
+    @classmethod
+    def _weights_and_names(cls, value: list[Allocation]) -> list[Allocation]:
+        total = sum(a.weight for a in value)
         if abs(total - 1.0) > WEIGHT_TOLERANCE:
             raise ValueError(f"allocations: weights must sum to 1 (within 0.001), got {total:g}")
-        names = [a.strategy for a in self.allocations]
+        names = [a.strategy for a in value]
         if len(set(names)) != len(names):
             raise ValueError("allocations: each strategy may appear only once")
-        return self
+        return value
 
 
 class LastRun(WireModel):
