@@ -12,7 +12,7 @@ from sim_support import AFTER_EARLY_CLOSE
 
 from alchemiser.errors import ConfigError
 from alchemiser.sim import embedded
-from alchemiser.sim.server import _is_loopback
+from alchemiser.sim.admin_routes import is_loopback
 
 
 def test_rotate_keys_updates_the_handle_and_refuses_the_old_pair(
@@ -71,7 +71,7 @@ def test_admin_orders_over_http_match_the_embedded_view(
 def test_admin_answers_loopback_only(remote: str | None, allowed: bool) -> None:
     """Only loopback peers may use /admin."""
     request = mock.Mock(remote=remote)
-    assert _is_loopback(request) is allowed
+    assert is_loopback(request) is allowed
 
 
 def test_simulated_time_outside_the_calendar_is_refused(

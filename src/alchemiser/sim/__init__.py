@@ -9,7 +9,9 @@ Modules, from pure to effectful:
 - marketdata: bars by timeframe, completed-only, paginated; latest and snapshot data.
 - assets, orders: the universe and Alpaca's order rules (Refusal carries status/body).
 - records, book: cash, positions, orders, matching and fills; store: memory or SQLite.
-- faults: the fault spec and seeded draws; wire: Alpaca's JSON shapes.
-- exchange: the state behind one key pair; server: aiohttp routes, auth, faults, /admin.
+- faults: the fault spec and seeded draws; ratelimit: the per-minute window;
+  wire: Alpaca's JSON shapes.
+- exchange: the state behind one key pair; server: the aiohttp app, auth and faults;
+  handling: shared HTTP helpers; trading_routes, data_routes, admin_routes: handlers.
 - embedded: the server in a background thread; cli: `alchemiser sim`.
 """
