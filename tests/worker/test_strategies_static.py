@@ -82,5 +82,7 @@ def test_decision_is_a_read_only_sorted_mapping() -> None:
     assert list(decision) == ["A", "B"]
     assert decision["A"] == 0.75
     assert len(decision) == 2
+    assert decision == {"A": 0.75, "B": 0.25}
+    assert decision != {"A": 0.5, "B": 0.5}
     with pytest.raises(TypeError):
         decision.weights["A"] = 1.0  # type: ignore[index]

@@ -14,7 +14,8 @@ from alchemiser.errors import StrategyError
 WEIGHT_SUM_TOLERANCE = 1e-9
 
 
-@dataclass(frozen=True)
+# eq=False keeps Mapping's equality: a Decision equals any mapping with the same weights.
+@dataclass(frozen=True, eq=False)
 class Decision(Mapping[str, float]):
     """Target weights (symbol -> fraction of the strategy's slice) and the branch taken.
 
