@@ -106,3 +106,12 @@ def test_parse_time_reads_kubernetes_timestamps():
     assert halting.parse_time("2026-11-27T15:00:00Z") == NOW
     assert halting.parse_time("2026-11-27T10:00:00.5-05:00") == NOW + timedelta(milliseconds=500)
     assert halting.parse_time(None) is None
+
+
+def test_a_halt_being_deleted_no_longer_applies():
+    """A halt with a deletionTimestamp (waiting for finalizers) is already released."""
+    body = {
+        "metadata": {"name": "h", "deletionTimestamp": "2026-11-27T15:00:00Z"},
+        "spec": {"reason": "r"},
+    }
+    assert not halting.decide([halting.halt_from_body(body)], "ns", {}, NOW).halted

@@ -60,10 +60,11 @@ class HaltView:
     selector: Selector = Selector()
     expires_at: datetime | None = None
     created_at: datetime | None = None
+    deleting: bool = False  # deletionTimestamp set: the halt is on its way out
 
     def is_active(self, now: datetime) -> bool:
-        """A halt is active until its expiry time (if any) has passed."""
-        return self.expires_at is None or now < self.expires_at
+        """A halt is active until it expires or is being deleted."""
+        return not self.deleting and (self.expires_at is None or now < self.expires_at)
 
     def matches(self, namespace: str, labels: Mapping[str, str]) -> bool:
         """True when the strategy's namespace and labels fall under this halt."""
@@ -123,6 +124,7 @@ def halt_from_body(body: Mapping[str, Any]) -> HaltView:
         selector=selector_from_wire(spec.get("strategySelector")),
         expires_at=parse_time(spec.get("expiresAt")),
         created_at=parse_time(metadata.get("creationTimestamp")),
+        deleting=bool(metadata.get("deletionTimestamp")),
     )
 
 

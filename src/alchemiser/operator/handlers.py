@@ -28,6 +28,7 @@ OURS = {runtime.LABEL_STRATEGY: kopf.PRESENT}
 # Not "alchemiser.io": kopf drops every annotation under its storage prefix from the
 # diff essence, which would hide alchemiser.io/run-now from the update handlers.
 ANNOTATION_PREFIX = "operator.alchemiser.io"
+FINALIZER = "operator.alchemiser.io/finalizer"
 BACKOFF = 5  # seconds before kopf retries a failed handler (its default is 60)
 
 log = get_logger(__name__)
@@ -66,6 +67,8 @@ def configure(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix=ANNOTATION_PREFIX, key="last-handled-configuration"
     )
+    # kopf timers need a finalizer (to stop them on deletion): ours, under our own name.
+    settings.persistence.finalizer = FINALIZER
     settings.posting.level = logging.INFO
     settings.peering.name = ours.peering_name
     settings.peering.standalone = ours.standalone
