@@ -28,10 +28,7 @@ import fcntl
 import json
 import os
 import shutil
-import signal
-import socket
 import ssl
-import subprocess
 import sys
 import time
 import urllib.error
@@ -43,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pki
+import processes
 import toolchain
 from toolchain import log
 
@@ -53,7 +51,8 @@ KWOK_NODES = ("kwok-node-0", "kwok-node-1", "kwok-node-2")
 LOCAL_NODE = "alchemiser-local"
 LOCAL_TAINT = "alchemiser.io/local-runner"
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
-# Node lifecycle and taint eviction stay off: nobody heartbeats alchemiser-local.
+# Node lifecycle and taint eviction stay off: kwok sets nodes Ready once and sends no
+# heartbeats, so that controller would mark them NotReady and taint them.
 CONTROLLERS = tuple(
     f"{name}-controller"
     for name in (
@@ -81,7 +80,6 @@ CONTROLLERS = tuple(
     )
 )
 START_TIMEOUT = 120.0
-STOP_TIMEOUT = 10.0
 
 
 class ClusterError(RuntimeError):
@@ -123,91 +121,6 @@ def locked(layout: Layout) -> Iterator[None]:
     with open(layout.lock, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
-
-
-# ----------------------------------------------------------------- processes
-
-
-def _start_ticks(pid: int) -> int | None:
-    """Process start time from /proc (None if gone or a zombie); guards pid reuse."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] in ("Z", "X"):
-        return None
-    return int(fields[19])
-
-
-def _alive(entry: dict[str, Any]) -> bool:
-    return _start_ticks(int(entry["pid"])) == int(entry["start_ticks"])
-
-
-def _spawn(layout: Layout, name: str, argv: list[str]) -> dict[str, Any]:
-    layout.logs.mkdir(parents=True, exist_ok=True)
-    with open(layout.logs / f"{name}.log", "ab") as out:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=layout.state,
-            start_new_session=True,
-        )
-    return {"pid": process.pid, "start_ticks": _start_ticks(process.pid), "argv": argv}
-
-
-# Clients first, then the apiserver, then its storage: an apiserver that loses
-# etcd first hangs in its graceful shutdown.
-STOP_ORDER = (("kube-apiserver",), ("etcd",))
-
-
-def _stop(processes: dict[str, dict[str, Any]]) -> None:
-    """Stops every recorded process that is still ours, in STOP_ORDER."""
-    late = {name for group in STOP_ORDER for name in group}
-    _stop_group({n: e for n, e in processes.items() if n not in late})
-    for group in STOP_ORDER:
-        _stop_group({n: e for n, e in processes.items() if n in group})
-
-
-def _stop_group(processes: dict[str, dict[str, Any]]) -> None:
-    """SIGTERM the processes that are still ours, then SIGKILL stragglers."""
-    running = {name: entry for name, entry in processes.items() if _alive(entry)}
-    for entry in running.values():
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(int(entry["pid"]), signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while running and time.monotonic() < deadline:
-        running = {name: entry for name, entry in running.items() if _alive(entry)}
-        time.sleep(0.1)
-    for name, entry in running.items():
-        log(f"{name} (pid {entry['pid']}) ignored SIGTERM; sending SIGKILL")
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(int(entry["pid"]), signal.SIGKILL)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while any(_alive(entry) for entry in running.values()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 # ------------------------------------------------------------------ API calls
@@ -444,10 +357,11 @@ def _wait(
         if check():
             return
         for name, entry in record["processes"].items():
-            if not _alive(entry):
+            if not processes.alive(entry):
+                log_file = layout.logs / f"{name}.log"
                 raise ClusterError(
-                    f"{name} exited while waiting for {what}; last log lines "
-                    f"({layout.logs / (name + '.log')}):\n{_tail(layout.logs / (name + '.log'))}"
+                    f"{name} exited while waiting for {what}; last lines of {log_file}:\n"
+                    f"{processes.tail(log_file)}"
                 )
         time.sleep(0.1)
     raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}")
@@ -473,7 +387,7 @@ def _save_record(layout: Layout, record: dict[str, Any]) -> None:
 def healthy(layout: Layout, record: dict[str, Any] | None) -> bool:
     if record is None or not record.get("ready"):
         return False
-    if not all(_alive(entry) for entry in record["processes"].values()):
+    if not all(processes.alive(entry) for entry in record["processes"].values()):
         return False
     api = Api(record["server"], layout.pki)
     return api.ok("/readyz") and api.ok("/api/v1/namespaces/default/serviceaccounts/default")
@@ -498,7 +412,7 @@ def _start(layout: Layout, record: dict[str, Any]) -> None:
     ports = dict(
         zip(
             ("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok"),
-            _free_ports(6),
+            processes.free_ports(6),
             strict=True,
         )
     )
@@ -530,7 +444,7 @@ def _start(layout: Layout, record: dict[str, Any]) -> None:
         old.unlink()
 
     def spawn(name: str) -> None:
-        record["processes"][name] = _spawn(layout, name, commands[name])
+        record["processes"][name] = processes.spawn(layout.logs, layout.state, name, commands[name])
         _save_record(layout, record)  # saved at once: `down` can clean up a failed start
 
     spawn("etcd")
@@ -575,7 +489,7 @@ def up(layout: Layout, *, extras: bool) -> int:
             return 0
         if record is not None:
             log("found a stale or partial cluster; stopping it first")
-            _stop(record.get("processes", {}))
+            processes.stop(record.get("processes", {}))
         toolchain.ensure(layout.cache, extras=extras)
         pki.ensure(layout.pki)
         for attempt in (1, 2):  # a second try covers a port taken between pick and bind
@@ -586,10 +500,10 @@ def up(layout: Layout, *, extras: bool) -> int:
                 break
             except (ClusterError, OSError) as error:
                 log(f"start failed (attempt {attempt}): {error}")
-                _stop(record["processes"])
+                processes.stop(record["processes"])
                 layout.record.unlink(missing_ok=True)
             except BaseException:  # interrupted: leave nothing running behind
-                _stop(record["processes"])
+                processes.stop(record["processes"])
                 layout.record.unlink(missing_ok=True)
                 raise
         else:
@@ -610,8 +524,8 @@ def down(layout: Layout) -> int:
         if record is None:
             log("nothing recorded; nothing to stop")
             return 0
-        _stop(record.get("processes", {}))
-        leftovers = [name for name, e in record.get("processes", {}).items() if _alive(e)]
+        processes.stop(record.get("processes", {}))
+        leftovers = [name for name, e in record.get("processes", {}).items() if processes.alive(e)]
         if leftovers:
             log(f"could not stop: {', '.join(leftovers)}")
             return 1
@@ -628,7 +542,7 @@ def status(layout: Layout) -> int:
         print("not running")
         return 1
     for name, entry in record["processes"].items():
-        print(f"{name:<24} pid {entry['pid']:<8} {'running' if _alive(entry) else 'DEAD'}")
+        print(f"{name:<24} pid {entry['pid']:<8} {'running' if processes.alive(entry) else 'DEAD'}")
     ok = healthy(layout, record)
     print(f"server {record.get('server')}: {'healthy' if ok else 'NOT healthy'}")
     return 0 if ok else 1
