@@ -57,3 +57,9 @@ def test_calendar_span_holds_enough_sessions(sessions: int, end: str) -> None:
     last = pd.Timestamp(end)
     first = last - pd.Timedelta(days=calendar_days_for(sessions))
     assert len(calendar.sessions_in_range(first, last)) >= sessions
+
+
+def test_calendar_span_refuses_negative_sessions() -> None:
+    """A negative session count is a caller's bug."""
+    with pytest.raises(ValueError, match="sessions"):
+        calendar_days_for(-1)

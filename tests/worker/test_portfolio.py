@@ -2,6 +2,7 @@
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pytest
 from hypothesis import given, settings
@@ -55,6 +56,20 @@ def test_allocation_weights_must_sum_to_one() -> None:
     """Allocation weights off by more than 0.001 raise ConfigError (defence behind admission)."""
     with pytest.raises(ConfigError, match="sum"):
         combine([allocation(0.5), allocation(0.4)], [{"SPY": 1.0}, {"TLT": 1.0}])
+
+
+@dataclass(frozen=True)
+class Unchecked:
+    """An allocation that skipped the API model's validation."""
+
+    weight: float
+
+
+@pytest.mark.parametrize("bad", [-0.5, math.nan])
+def test_invalid_allocation_weight_fails(bad: float) -> None:
+    """A negative or NaN allocation weight raises ConfigError naming the allocation."""
+    with pytest.raises(ConfigError, match=r"allocations\[0\]\.weight"):
+        combine([Unchecked(bad), Unchecked(1.5)], [{"SPY": 1.0}, {"TLT": 1.0}])
 
 
 def test_no_allocations_fails() -> None:

@@ -60,6 +60,13 @@ def test_symbol_without_bars_fails() -> None:
         STATIC.decide(prices("SPY"), params({"SPY": 0.6, "TLT": 0.4}))
 
 
+def test_weights_summing_to_zero_fail() -> None:
+    """Weights that bypassed validation and sum to 0 raise StrategyError, never an empty target."""
+    unchecked = StaticParameters.model_construct(weights={"SPY": 0.0})
+    with pytest.raises(StrategyError, match="sum"):
+        STATIC.decide(prices("SPY"), unchecked)
+
+
 def test_other_parameters_are_refused() -> None:
     """Parameters of another strategy raise StrategyError."""
     with pytest.raises(StrategyError, match="StaticParameters"):
