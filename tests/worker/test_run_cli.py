@@ -188,3 +188,43 @@ def test_sigterm_mid_run_stops_submitting_and_reports_halted(
     assert result["ordersSubmitted"] == len(placed)
     assert all(o["status"] in ("filled", "canceled") for o in placed)
     assert "SIGTERM received" in err
+
+
+def test_pod_mode_reads_the_operator_env_and_logs_json_lines(
+    exchange: EmbeddedExchange, tmp_path: Path
+) -> None:
+    """Configured only by the operator's env vars, the run logs JSON bound to strategy and run."""
+    write_credentials(tmp_path / "creds", "cli-key", SECRET)
+    spec = json.loads(manifest(tmp_path / "m.json", exchange.base_url).read_text())["spec"]
+    env = worker_env() | {
+        "KUBERNETES_SERVICE_HOST": "10.0.0.1",  # "in a pod": JSON logs (no token, so no cluster)
+        "ALCHEMISER_STRATEGY_SPEC": json.dumps(spec),
+        "ALCHEMISER_STRATEGY_NAMESPACE": "trading",
+        "ALCHEMISER_STRATEGY_NAME": "cli-demo",
+        "ALCHEMISER_STRATEGY_UID": "uid-pod",
+        "ALCHEMISER_JOB_NAME": "cli-demo-29391840",
+        "ALCHEMISER_STRATEGY_LABELS": '{"tier": "prod"}',
+    }
+    done = subprocess.run(
+        alchemiser(
+            "--credentials-dir",
+            str(tmp_path / "creds"),
+            "--no-halt-check",
+            "--termination-log",
+            str(tmp_path / "log"),
+        ),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["runId"] == "cli-demo-29391840" and result["outcome"] == "Succeeded"
+    events = [json.loads(line) for line in done.stderr.strip().splitlines()]
+    submitted = [e for e in events if e["event"] == "submitted order"]
+    assert len(submitted) == 2
+    assert all(e["strategy"] == "trading/cli-demo" for e in submitted)
+    assert all(e["run_id"] == "cli-demo-29391840" and e["client_order_id"] for e in submitted)
+    assert SECRET not in done.stdout + done.stderr
