@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 import requests
 from alpaca.common.exceptions import APIError
+from alpaca.data.historical import StockHistoricalDataClient
+from alpaca.data.requests import StockLatestQuoteRequest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderStatus
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
@@ -164,3 +166,24 @@ def test_slippage_moves_market_fills_against_the_taker() -> None:
             )
             prices.append(float(client.get_order_by_id(order.id).filled_avg_price or 0))
     assert prices[1] == pytest.approx(prices[0] * 1.005, rel=1e-4)
+
+
+def test_fills_are_on_the_quote_and_in_whole_cents(
+    trading: TradingClient, data: StockHistoricalDataClient
+) -> None:
+    """A marketable limit buy fills at the quoted ask (whole cents), a market sell at the bid."""
+    quote = data.get_stock_latest_quote(StockLatestQuoteRequest(symbol_or_symbols="QQQ"))["QQQ"]
+    buy = trading.submit_order(
+        LimitOrderRequest(
+            symbol="QQQ",
+            qty=2,
+            limit_price=round(quote.ask_price + 1.0, 2),
+            side="buy",
+            time_in_force="day",
+        )
+    )
+    sell = trading.submit_order(
+        MarketOrderRequest(symbol="QQQ", qty=1, side="sell", time_in_force="day")
+    )
+    assert trading.get_order_by_id(buy.id).filled_avg_price == str(quote.ask_price)
+    assert trading.get_order_by_id(sell.id).filled_avg_price == str(quote.bid_price)

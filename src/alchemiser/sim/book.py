@@ -113,18 +113,18 @@ class Book:
         """The execution price now, or None when a limit order is not marketable."""
         half = self._half_spread(price)
         if order.side == "buy":
-            touch = price + half
+            touch = _tick(price + half)
             if order.type == "limit":
                 assert order.limit_price is not None
                 return min(order.limit_price, touch) if touch <= order.limit_price else None
             slipped = touch * (1 + self.slippage_bps * _BPS)
         else:
-            touch = price - half
+            touch = _tick(price - half)
             if order.type == "limit":
                 assert order.limit_price is not None
                 return max(order.limit_price, touch) if touch >= order.limit_price else None
             slipped = touch * (1 - self.slippage_bps * _BPS)
-        return Decimal(str(round_price(float(slipped))))
+        return _tick(slipped)
 
     # ---------------------------------------------------------------- views
 
@@ -162,7 +162,7 @@ class Book:
         the session is open, and the last trade plus a 3% buffer while it is closed."""
         price = self.last_price(symbol, now)
         if self.calendar.current(now) is not None:
-            return price + self._half_spread(price)
+            return _tick(price + self._half_spread(price))
         return price * _CLOSED_BUFFER
 
     def view(self, now: datetime) -> AccountView:
@@ -436,6 +436,11 @@ class Book:
             client_order_id=None,
         )
         return self.submit(intent, now)
+
+
+def _tick(price: Decimal) -> Decimal:
+    """A price on the exchange's tick grid (cents, or 1/100 cent below a dollar)."""
+    return Decimal(str(round_price(float(price))))
 
 
 def _text(number: Decimal) -> str:
