@@ -9,6 +9,7 @@ so the volatility of daily returns. Tests re-check every precondition they
 rely on with TA-Lib (`talib_rsi`, `talib_above_sma`) before asserting a decision.
 """
 
+import functools
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -33,6 +34,7 @@ def _build(split: float, trend: str, scale: float, length: int) -> tuple[float, 
     return tuple(closes)
 
 
+@functools.cache
 def series(
     rsi: float = 50.0,
     *,

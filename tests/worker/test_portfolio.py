@@ -93,7 +93,7 @@ def portfolios(draw: st.DrawFn) -> tuple[list[Allocation], list[dict[str, float]
     return [allocation(w) for w in weights], decisions
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(portfolios())
 def test_combined_weights_follow_the_formula_and_sum_to_one(
     portfolio: tuple[list[Allocation], list[dict[str, float]]],
