@@ -187,3 +187,22 @@ def test_fills_are_on_the_quote_and_in_whole_cents(
     )
     assert trading.get_order_by_id(buy.id).filled_avg_price == str(quote.ask_price)
     assert trading.get_order_by_id(sell.id).filled_avg_price == str(quote.bid_price)
+
+
+def test_a_partial_notional_buy_reserves_only_what_is_unfilled(
+    exchange: embedded.EmbeddedExchange, trading: TradingClient
+) -> None:
+    """After half of a $1,000 notional buy fills, buying power is cash minus the other half."""
+    exchange.set_faults("partial=1")
+    order = trading.submit_order(
+        MarketOrderRequest(symbol="SPY", notional=1000, side="buy", time_in_force="day")
+    )
+    exchange.set_faults("")
+    seen = trading.get_order_by_id(order.id)
+    assert seen.status == OrderStatus.PARTIALLY_FILLED
+    spent = Decimal(str(seen.filled_qty)) * Decimal(str(seen.filled_avg_price))
+    account = trading.get_account()
+    unfilled = Decimal(1000) - spent
+    assert abs(Decimal(account.cash or "0") - Decimal(account.buying_power or "0") - unfilled) <= (
+        Decimal("0.01")
+    )

@@ -139,9 +139,8 @@ class Book:
     def _remaining_qty(self, order: Order, now: datetime) -> Decimal:
         if order.qty is not None:
             return order.qty - order.filled_qty
-        assert order.notional is not None
         price = self.last_price(order.symbol, now)
-        return (order.notional / price).quantize(_SHARE_STEP, rounding=ROUND_DOWN)
+        return (_unfilled_notional(order) / price).quantize(_SHARE_STEP, rounding=ROUND_DOWN)
 
     def _reserved_for_buys(self, now: datetime) -> Decimal:
         reserved = Decimal(0)
@@ -152,7 +151,7 @@ class Book:
 
     def _cost(self, order: Order, now: datetime) -> Decimal:
         if order.notional is not None:
-            return order.notional
+            return _unfilled_notional(order)
         assert order.qty is not None
         reference = order.limit_price or self.buy_reference(order.symbol, now)
         return (order.qty - order.filled_qty) * reference
@@ -314,8 +313,9 @@ class Book:
         if order.qty is not None:
             remaining = order.qty - order.filled_qty
         else:
-            assert order.notional is not None
-            remaining = (order.notional / execution).quantize(_SHARE_STEP, rounding=ROUND_DOWN)
+            remaining = (_unfilled_notional(order) / execution).quantize(
+                _SHARE_STEP, rounding=ROUND_DOWN
+            )
         if order.side == "sell":
             position = self.positions.get(order.symbol)
             remaining = min(remaining, position.qty if position is not None else Decimal(0))
@@ -337,8 +337,6 @@ class Book:
         else:
             order.status = "filled"
             order.filled_at = now
-            if order.notional is not None:
-                order.qty = None
         order.updated_at = now
         self._save(order)
 
@@ -436,6 +434,13 @@ class Book:
             client_order_id=None,
         )
         return self.submit(intent, now)
+
+
+def _unfilled_notional(order: Order) -> Decimal:
+    """Dollars of a notional order not yet filled."""
+    assert order.notional is not None
+    spent = order.filled_qty * (order.filled_avg_price or Decimal(0))
+    return max(Decimal(0), order.notional - spent)
 
 
 def _tick(price: Decimal) -> Decimal:
