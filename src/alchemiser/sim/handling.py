@@ -7,9 +7,9 @@ import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
-import structlog
 from aiohttp import web
 
+from alchemiser.logs import get_logger
 from alchemiser.sim import assets
 from alchemiser.sim.calendar import NEW_YORK
 from alchemiser.sim.exchange import Exchange
@@ -17,8 +17,7 @@ from alchemiser.sim.orders import Refusal, unprocessable
 
 EXCHANGE = web.AppKey("exchange", Exchange)
 
-# alchemiser.logs.get_logger passes `logger=` to structlog, which clashes; bind a name instead.
-log = structlog.get_logger(logger_name="alchemiser.sim")
+log = get_logger("alchemiser.sim")
 
 
 def reply(body: Any, status: int = 200) -> web.Response:
