@@ -1,5 +1,6 @@
 """CRD generation: checked-in crds/ match the models, and the schemas are complete and strict."""
 
+import argparse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -8,9 +9,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from alchemiser.api import RiskLimits, TradingHaltSpec, TradingStrategySpec
+from alchemiser.api import RiskLimits, TradingHaltSpec, TradingStrategySpec, cli
 from alchemiser.api.crd import crds, halt_crd, render, strategy_crd
-from alchemiser.cli import main
 
 CRDS = Path(__file__).resolve().parents[2] / "crds"
 NAMES = ("alchemiser.io_tradingstrategies.yaml", "alchemiser.io_tradinghalts.yaml")
@@ -44,6 +44,15 @@ def _all_nodes() -> Iterator[tuple[str, dict[str, Any]]]:
 def test_checked_in_crds_match_the_models(name: str) -> None:
     """crds/ is exactly what the models generate; run `make crds` after changing a model."""
     assert (CRDS / name).read_text() == render(crds()[name]), "crds/ drifted: run `make crds`"
+
+
+def main(argv: list[str]) -> int:
+    """`alchemiser ARGV` with only the API package's subcommands (no operator imports)."""
+    parser = argparse.ArgumentParser(prog="alchemiser")
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    code: int = args.handler(args)
+    return code
 
 
 def test_cli_writes_the_same_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
