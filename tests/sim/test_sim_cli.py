@@ -20,9 +20,10 @@ from alpaca.data.requests import (
 )
 from alpaca.data.timeframe import TimeFrame
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderStatus, QueryOrderStatus
+from alpaca.trading.enums import AssetExchange, AssetStatus, OrderStatus, QueryOrderStatus
 from alpaca.trading.requests import (
     ClosePositionRequest,
+    GetAssetsRequest,
     GetCalendarRequest,
     GetOrdersRequest,
     LimitOrderRequest,
@@ -129,6 +130,10 @@ def test_assets_list_and_get(trading: TradingClient) -> None:
     listed = {a.symbol: a for a in trading.get_all_assets()}
     assert listed["SPY"].tradable and listed["SPY"].fractionable
     assert listed["BRK.A"].fractionable is False
+    nasdaq = trading.get_all_assets(GetAssetsRequest(exchange=AssetExchange.NASDAQ))
+    assert nasdaq and {a.exchange for a in nasdaq} == {AssetExchange.NASDAQ}
+    inactive = trading.get_all_assets(GetAssetsRequest(status=AssetStatus.INACTIVE))
+    assert [a.symbol for a in inactive] == ["ZVZZT"]
     spy = trading.get_asset("SPY")
     assert spy.id == listed["SPY"].id
     assert trading.get_asset(spy.id).symbol == "SPY"

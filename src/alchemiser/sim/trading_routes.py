@@ -51,14 +51,12 @@ async def get_calendar(request: web.Request) -> web.Response:
 
 
 async def list_assets(request: web.Request) -> web.Response:
-    """GET /v2/assets (status and asset_class filters)."""
-    status = request.query.get("status")
-    asset_class = request.query.get("asset_class")
+    """GET /v2/assets with the status, asset_class and exchange filters."""
     listed = [wire.asset(a) for a in assets.listed()]
-    if status:
-        listed = [a for a in listed if a["status"] == status]
-    if asset_class:
-        listed = [a for a in listed if a["class"] == asset_class]
+    for param, field in (("status", "status"), ("asset_class", "class"), ("exchange", "exchange")):
+        wanted = request.query.get(param)
+        if wanted:
+            listed = [a for a in listed if a[field] == wanted]
     return reply(listed)
 
 
