@@ -22,15 +22,24 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     """Add the `sim` subcommand."""
     parser = subparsers.add_parser("sim", help="serve the Alpaca-compatible paper exchange")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)"
+    )
     parser.add_argument("--key-id", default="sim-key-id", help="accepted APCA-API-KEY-ID")
     parser.add_argument("--secret-key", default="sim-secret-key", help="accepted secret key")
     parser.add_argument("--cash", type=float, default=100_000.0, help="starting cash in USD")
     parser.add_argument("--now", help="fix the simulated time (ISO 8601; default real time)")
     parser.add_argument("--state", type=Path, help="SQLite file keeping the book across runs")
-    parser.add_argument("--faults", default="", help="e.g. 429=0.3,5xx=0.2,latency=50ms")
+    parser.add_argument(
+        "--faults",
+        default="",
+        help="kind=value list: fractions for 429, 5xx, timeout, reject, lost-response, partial; "
+        "durations for latency, timeout-hold (e.g. 429=0.3,5xx=0.2,latency=50ms)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for prices and faults")
-    parser.add_argument("--slippage-bps", type=float, default=0.0, help="market order slippage")
+    parser.add_argument(
+        "--slippage-bps", type=float, default=0.0, help="market order slippage in basis points"
+    )
     parser.add_argument(
         "--rate-limit", type=int, default=0, help="requests per minute per key (0: unlimited)"
     )
