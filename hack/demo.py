@@ -98,6 +98,7 @@ def save(record: dict[str, Any]) -> None:
 def spawn(name: str, argv: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Start a background process in its own session, output to .devcluster/demo/NAME.log."""
     log = STATE / f"{name}.log"
+    offset = log.stat().st_size if log.exists() else 0
     with log.open("ab") as out:
         process = subprocess.Popen(
             argv,
@@ -108,7 +109,13 @@ def spawn(name: str, argv: list[str], env: dict[str, str]) -> dict[str, Any]:
             cwd=REPO,
             start_new_session=True,
         )
-    return {"pid": process.pid, "ticks": _start_ticks(process.pid), "log": str(log), "argv": argv}
+    return {
+        "pid": process.pid,
+        "ticks": _start_ticks(process.pid),
+        "log": str(log),
+        "offset": offset,
+        "argv": argv,
+    }
 
 
 def stop(name: str, entry: dict[str, Any], grace: float = 10.0) -> None:
@@ -243,7 +250,10 @@ def exchange_get(url: str, keys: dict[str, str]) -> Any:
 def exchange_url(entry: dict[str, Any]) -> str | None:
     """The URL the exchange printed when it started (the last start in its log)."""
     found = None
-    for line in Path(entry["log"]).read_text(errors="replace").splitlines():
+    with Path(entry["log"]).open("rb") as log:
+        log.seek(int(entry.get("offset", 0)))
+        text = log.read().decode(errors="replace")
+    for line in text.splitlines():
         if line.startswith("{") and '"serving"' in line:
             with contextlib.suppress(json.JSONDecodeError, KeyError):
                 found = str(json.loads(line)["url"])
@@ -424,6 +434,14 @@ def create_strategy(cluster: Cluster, url: str, keys: dict[str, str]) -> dict[st
     strategy = example_strategy()
     source = strategy.pop("_source")
     secret_name = strategy["spec"]["broker"]["credentialsSecret"]
+    wait_until(
+        f"namespace {NAMESPACE} to finish terminating",
+        lambda: (
+            ((cluster.get("namespace", NAMESPACE) or {}).get("status") or {}).get("phase")
+            != "Terminating"
+        ),
+        120,
+    )
     for manifest in worker_rbac():
         cluster.apply(manifest)
     cluster.apply(

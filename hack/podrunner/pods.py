@@ -494,8 +494,12 @@ class PodWorker(threading.Thread):
             return
         grace = self._grace() if self.deleting else 5.0
         for run in alive:
-            self.event("Killing", f"Stopping container {run.container['name']}")
             sandbox.terminate(run.process)
+            self.settings.log(
+                f"pod {self.namespace}/{self.pod_name}: sent SIGTERM to {run.container['name']} "
+                f"(grace {grace:.0f}s)"
+            )
+            self.event("Killing", f"Stopping container {run.container['name']}")
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline and any(r.process.poll() is None for r in alive):
             time.sleep(0.02)

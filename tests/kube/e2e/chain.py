@@ -1,0 +1,626 @@
+"""The pieces of the whole chain as real processes, for end-to-end tests and bench/halt_e2e.py.
+
+Rule: no pytest here. Each helper starts one real process (the paper exchange,
+the operator, the local pod runner) or a recording proxy in front of the
+exchange, and stops exactly what it started. The proxy stamps every request
+with this process's wall clock, so tests compare "when did an order reach the
+exchange" with "when was the halt created" on one clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+from kubetest import KubeCluster
+
+REPO = Path(__file__).resolve().parents[3]
+VENV_BIN = Path(sys.executable).parent
+ALCHEMISER = str(VENV_BIN / "alchemiser")
+IMAGE = "ghcr.io/alchemiser/alchemiser:e2e"
+LOCAL_LABEL = "alchemiser.io/local-runner"
+WORKER_SA = "alchemiser-worker"
+WORKER_ROLE = "alchemiser-e2e-worker"
+# A minute when NYSE was open (the Wednesday before Thanksgiving 2026, 15:30 New York),
+# so runs trade whatever the real clock says; the worker takes its time from the broker.
+MARKET_OPEN = "2026-11-25T20:30:00+00:00"
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait(description: str, probe: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:
+    """Poll `probe` until it returns something truthy; raise AssertionError on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {description}")
+        time.sleep(interval)
+
+
+def _stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+# --- the paper exchange ------------------------------------------------------------------------
+@dataclass
+class Exchange:
+    """`alchemiser sim` as a process, with its admin endpoints."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    key_id: str
+    secret_key: str
+    log: Path
+
+    @classmethod
+    def start(
+        cls,
+        directory: Path,
+        *,
+        key_id: str,
+        secret_key: str,
+        faults: str = "",
+        cash: float = 100_000,
+    ) -> Exchange:
+        directory.mkdir(parents=True, exist_ok=True)
+        log = directory / "exchange.log"
+        argv = [
+            ALCHEMISER, "sim", "--host", "127.0.0.1", "--port", "0", "--now", MARKET_OPEN,
+            "--key-id", key_id, "--secret-key", secret_key, "--cash", str(cash),
+            "--state", str(directory / "exchange.sqlite"), "--faults", faults,
+        ]  # fmt: skip
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+        def url() -> str | None:
+            for line in log.read_text(errors="replace").splitlines():
+                if line.startswith("{") and '"serving"' in line:
+                    return str(json.loads(line)["url"])
+            if process.poll() is not None:
+                raise AssertionError(f"the exchange exited: {log.read_text()[-2000:]}")
+            return None
+
+        return cls(process, wait("the exchange to listen", url, 60), key_id, secret_key, log)
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def orders(self) -> list[dict[str, Any]]:
+        """Every order the exchange holds, oldest first."""
+        orders: list[dict[str, Any]] = self.admin("GET", "/admin/orders")
+        return orders
+
+    def set_faults(self, spec: str) -> None:
+        self.admin("POST", "/admin/faults", {"spec": spec})
+
+    def rotate(self, key_id: str, secret_key: str) -> None:
+        """Accept only the new pair from now on."""
+        self.admin("POST", "/admin/keys", {"key_id": key_id, "secret_key": secret_key})
+        self.key_id, self.secret_key = key_id, secret_key
+
+    def api(self, path: str) -> Any:
+        request = urllib.request.Request(
+            self.url + path,
+            headers={"APCA-API-KEY-ID": self.key_id, "APCA-API-SECRET-KEY": self.secret_key},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        _stop_process(self.process)
+
+
+# --- a recording proxy in front of the exchange ------------------------------------------------
+@dataclass(frozen=True)
+class Request:
+    """One request that passed through the proxy."""
+
+    received: float  # time.time() when the request line arrived
+    answered: float
+    method: str
+    path: str
+    key_id: str
+    status: int
+    body: bytes
+
+
+@dataclass
+class Proxy:
+    """Forwards to the exchange and records every request with wall-clock times."""
+
+    target: str
+    requests: list[Request] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> Proxy:
+        proxy = self
+        host, port = self.target.removeprefix("http://").split(":")
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _forward(self) -> None:
+                received = time.time()
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                connection = http.client.HTTPConnection(host, int(port), timeout=120)
+                try:
+                    connection.request(self.command, self.path, body=body or None, headers=headers)
+                    response = connection.getresponse()
+                    payload = response.read()
+                    status = response.status
+                    self.send_response(status)
+                    for key, value in response.getheaders():
+                        if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                            self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    status = 599  # the client went away or the exchange dropped the connection
+                finally:
+                    connection.close()
+                record = Request(
+                    received,
+                    time.time(),
+                    self.command,
+                    self.path,
+                    self.headers.get("APCA-API-KEY-ID", ""),
+                    status,
+                    body,
+                )
+                with proxy.lock:
+                    proxy.requests.append(record)
+
+            do_GET = do_POST = do_DELETE = do_PATCH = do_PUT = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def order_posts(self) -> list[Request]:
+        """Every order submission attempt (POST /v2/orders) that reached the exchange."""
+        with self.lock:
+            return [
+                r for r in self.requests if r.method == "POST" and r.path.startswith("/v2/orders")
+            ]
+
+    def cancels(self) -> list[Request]:
+        with self.lock:
+            return [r for r in self.requests if r.method == "DELETE" and "/v2/orders" in r.path]
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+# --- the local pod runner ----------------------------------------------------------------------
+@dataclass
+class PodRunner:
+    """hack/podrunner serving node alchemiser-local."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    state: Path
+
+    @classmethod
+    def start(cls, kubeconfig: Path, state: Path) -> PodRunner:
+        state.mkdir(parents=True, exist_ok=True)
+        log = state / "podrunner.log"
+        argv = [
+            sys.executable, str(REPO / "hack" / "podrunner"), "--kubeconfig", str(kubeconfig),
+            "--state-dir", str(state),
+        ]  # fmt: skip
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+        def serving() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"the pod runner exited: {log.read_text()[-2000:]}")
+            return "podrunner: serving node" in log.read_text(errors="replace")
+
+        wait("the pod runner to serve alchemiser-local", serving, 60)
+        return cls(process, log, state)
+
+    def lines(self, pattern: str) -> list[tuple[datetime, str]]:
+        """Log lines matching `pattern`, with their timestamps."""
+        found = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            stamp, _, message = line.partition(" ")
+            if re.search(pattern, message):
+                with contextlib.suppress(ValueError):
+                    found.append((datetime.fromisoformat(stamp.replace("Z", "+00:00")), message))
+        return found
+
+    def pod_dirs(self, namespace: str, pod: str) -> list[Path]:
+        return sorted((self.state / "pods").glob(f"{namespace}_{pod}_*"))
+
+    def stop(self) -> None:
+        _stop_process(self.process, grace=30.0)
+
+
+# --- the operator ------------------------------------------------------------------------------
+@dataclass
+class Operator:
+    """`alchemiser operator` for some namespaces, worker pods routed to alchemiser-local."""
+
+    process: subprocess.Popen[bytes]
+    metrics_port: int
+    log: Path
+
+    @classmethod
+    def start(cls, kubeconfig: Path, namespaces: list[str], log: Path) -> Operator:
+        metrics_port = free_port()
+        argv = [
+            ALCHEMISER, "operator", "--standalone", "--log-format",
+            "console",
+            "--worker-image", IMAGE, "--worker-service-account", WORKER_SA,
+            "--worker-node-selector", f"{LOCAL_LABEL}=true",
+            "--worker-toleration", f"{LOCAL_LABEL}=true:NoSchedule",
+            "--metrics-address", "127.0.0.1", "--metrics-port", str(metrics_port),
+            "--health-port", str(free_port()),
+        ]  # fmt: skip
+        for namespace in namespaces:
+            argv += ["--namespace", namespace]
+        env = dict(os.environ, KUBECONFIG=str(kubeconfig))
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        operator = cls(process, metrics_port, log)
+
+        def up() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"the operator exited: {log.read_text()[-3000:]}")
+            return operator.metrics() is not None
+
+        wait("the operator's /metrics", up, 60)
+        return operator
+
+    def metrics(self) -> str | None:
+        try:
+            url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return str(response.read().decode())
+        except OSError:
+            return None
+
+    def sample(self, name: str, **labels: str) -> float:
+        """The value of one metric sample (0 when absent)."""
+        text = self.metrics() or ""
+        for line in text.splitlines():
+            if not line.startswith(name + "{") and not line.startswith(name + " "):
+                continue
+            if all(f'{key}="{value}"' in line for key, value in labels.items()):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    def kill(self) -> None:
+        """SIGKILL: the operator dies without any cleanup."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        _stop_process(self.process)
+
+
+# --- manifests ---------------------------------------------------------------------------------
+def worker_access(namespace: str) -> list[dict[str, Any]]:
+    """The worker ServiceAccount in `namespace`, allowed only to read TradingHalts."""
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": WORKER_SA, "namespace": namespace},
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": WORKER_ROLE},
+            "rules": [
+                {
+                    "apiGroups": ["alchemiser.io"],
+                    "resources": ["tradinghalts"],
+                    "verbs": ["get", "list", "watch"],
+                }
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": f"{WORKER_ROLE}-{namespace}"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": WORKER_ROLE,
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": WORKER_SA, "namespace": namespace}],
+        },
+    ]
+
+
+def credentials(namespace: str, name: str, key_id: str, secret_key: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace},
+        "type": "Opaque",
+        "stringData": {"APCA_API_KEY_ID": key_id, "APCA_API_SECRET_KEY": secret_key},
+    }
+
+
+def strategy(
+    namespace: str,
+    name: str,
+    endpoint: str,
+    allocations: list[dict[str, Any]],
+    *,
+    secret: str = "broker",
+    risk: dict[str, Any] | None = None,
+    labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "schedule": "45 15 * * 1-5",
+        "mode": "paper",
+        "allocations": allocations,
+        "broker": {"credentialsSecret": secret, "endpoint": endpoint},
+    }
+    if risk:
+        spec["risk"] = risk
+    return {
+        "apiVersion": "alchemiser.io/v1alpha1",
+        "kind": "TradingStrategy",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
+        "spec": spec,
+    }
+
+
+ORIGINAL_MIX = [
+    {"strategy": "nuclear", "weight": 0.3},
+    {"strategy": "tecl", "weight": 0.5},
+    {"strategy": "klm", "weight": 0.2},
+]
+
+
+def static(weights: dict[str, float]) -> list[dict[str, Any]]:
+    return [{"strategy": "static", "weight": 1.0, "parameters": {"weights": weights}}]
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def lines_of(path: Path) -> Iterator[str]:
+    yield from path.read_text(errors="replace").splitlines()
+
+
+# --- one test's world ---------------------------------------------------------------------------
+class Chain:
+    """One test's slice of the world: its namespace, exchanges, proxies and operator."""
+
+    def __init__(self, cluster: KubeCluster, namespace: str, directory: Path, runner: PodRunner):
+        self.cluster = cluster
+        self.namespace = namespace
+        self.directory = directory
+        self.runner = runner
+        self.exchanges: list[Exchange] = []
+        self.proxies: list[Proxy] = []
+        self.operator: Operator | None = None
+        self.operators: list[Operator] = []
+        self.halts: list[str] = []
+        self.api = config.new_client_from_config(str(cluster.kubeconfig))
+        for manifest in worker_access(namespace):
+            self.apply(manifest)
+
+    # --- processes
+    def exchange(
+        self,
+        name: str = "exchange",
+        *,
+        faults: str = "",
+        secret: str = "broker",
+        cash: float = 20_000,
+    ) -> tuple[Exchange, Proxy]:
+        """A paper exchange with its own account, a recording proxy, and its Secret."""
+        key_id, secret_key = f"{name}-key-1", f"{name}-secret-{iso_now()}"
+        exchange = Exchange.start(
+            self.directory / name, key_id=key_id, secret_key=secret_key, faults=faults, cash=cash
+        )
+        self.exchanges.append(exchange)
+        proxy = Proxy(exchange.url).start()
+        self.proxies.append(proxy)
+        self.apply(credentials(self.namespace, secret, key_id, secret_key))
+        return exchange, proxy
+
+    def start_operator(self) -> Operator:
+        log = self.directory / f"operator-{len(self.operators)}.log"
+        self.operator = Operator.start(self.cluster.kubeconfig, [self.namespace], log)
+        self.operators.append(self.operator)
+        return self.operator
+
+    # --- API
+    def kubectl(self, *args: str, **kwargs: Any) -> Any:
+        return self.cluster.kubectl(*args, **kwargs)
+
+    def apply(self, manifest: dict[str, Any]) -> None:
+        self.cluster.kubectl(
+            "apply", "--server-side", "--force-conflicts", "--field-manager=e2e", "-f", "-",
+            input=json.dumps(manifest),
+        )  # fmt: skip
+
+    def get(self, *args: str) -> Any:
+        result = self.cluster.kubectl("get", *args, "-o", "json", check=False)
+        return json.loads(result.stdout) if result.returncode == 0 else None
+
+    def strategy(self, name: str) -> dict[str, Any]:
+        obj = self.get("tstrat", name, "-n", self.namespace)
+        assert obj is not None, f"strategy {name} not found"
+        return dict(obj)
+
+    def conditions(self, name: str) -> dict[str, dict[str, Any]]:
+        status = self.strategy(name).get("status") or {}
+        return {c["type"]: c for c in status.get("conditions") or []}
+
+    def wait_ready(self, name: str, timeout: float = 60) -> dict[str, Any]:
+        def ready() -> Any:
+            obj = self.strategy(name)
+            status = obj.get("status") or {}
+            ok = self.conditions(name).get("Ready", {}).get("status") == "True"
+            return obj if ok and status.get("cronJobName") else None
+
+        return dict(wait(f"strategy {name} Ready", ready, timeout))
+
+    def jobs(self, cronjob: str) -> list[dict[str, Any]]:
+        jobs = self.get("jobs", "-n", self.namespace) or {"items": []}
+        return [
+            job
+            for job in jobs["items"]
+            if any(o.get("name") == cronjob for o in job["metadata"].get("ownerReferences") or [])
+        ]
+
+    def run_now(self, name: str, timeout: float = 60) -> str:
+        """Set the run-now annotation and return the name of the Job the operator creates."""
+        cronjob = self.wait_ready(name)["status"]["cronJobName"]
+        before = {job["metadata"]["name"] for job in self.jobs(cronjob)}
+        self.kubectl(
+            "annotate", "tstrat", name, "-n", self.namespace, "--overwrite",
+            f"alchemiser.io/run-now={iso_now()}",
+        )  # fmt: skip
+
+        def created() -> str | None:
+            fresh = [j["metadata"]["name"] for j in self.jobs(cronjob)]
+            new = [job for job in fresh if job not in before]
+            return new[0] if new else None
+
+        return str(wait(f"a Job for {name}", created, timeout))
+
+    def pods_of(self, job: str) -> list[dict[str, Any]]:
+        pods = self.get("pods", "-n", self.namespace, "-l", f"batch.kubernetes.io/job-name={job}")
+        return list((pods or {"items": []})["items"])
+
+    def wait_running(self, job: str, timeout: float = 60) -> dict[str, Any]:
+        def running() -> Any:
+            for pod in self.pods_of(job):
+                if (pod.get("status") or {}).get("phase") == "Running":
+                    return pod
+            return None
+
+        return dict(wait(f"a Running pod of {job}", running, timeout))
+
+    def wait_last_run(self, name: str, job: str, timeout: float = 240) -> dict[str, Any]:
+        def recorded() -> Any:
+            last = (self.strategy(name).get("status") or {}).get("lastRun") or {}
+            return last if last.get("job") == job and last.get("finishedAt") else None
+
+        return dict(wait(f"status.lastRun of {name} to record {job}", recorded, timeout))
+
+    def result(self, job: str) -> dict[str, Any]:
+        """The worker's JSON result from the termination message of the Job's last pod."""
+        messages = [
+            status["state"]["terminated"].get("message", "")
+            for pod in self.pods_of(job)
+            for status in (pod.get("status") or {}).get("containerStatuses") or []
+            if "terminated" in (status.get("state") or {})
+        ]
+        assert messages, f"no finished pod of {job}"
+        return dict(json.loads(messages[-1]))
+
+    def rotate_secret(self, secret: str, key_id: str, secret_key: str) -> None:
+        """Update the credentials Secret in place (a real Secret update)."""
+        self.apply(credentials(self.namespace, secret, key_id, secret_key))
+
+    def events(self, kind: str, name: str) -> list[dict[str, Any]]:
+        events = self.get(
+            "events", "-n", self.namespace,
+            "--field-selector", f"involvedObject.kind={kind},involvedObject.name={name}",
+        )  # fmt: skip
+        return list((events or {"items": []})["items"])
+
+    def halt(self, name: str, **spec: Any) -> float:
+        """Create a TradingHalt; return the wall-clock time when the API had accepted it."""
+        manifest = {
+            "apiVersion": "alchemiser.io/v1alpha1",
+            "kind": "TradingHalt",
+            "metadata": {"name": name},
+            "spec": {"reason": "e2e test", "mode": "Halt", "namespaces": [self.namespace], **spec},
+        }
+        self.halts.append(name)
+        api = client.CustomObjectsApi(self.api)
+        api.create_cluster_custom_object("alchemiser.io", "v1alpha1", "tradinghalts", manifest)
+        return time.time()
+
+    def close(self) -> None:
+        for halt in self.halts:
+            self.kubectl("delete", "tradinghalt", halt, "--ignore-not-found", check=False)
+        # Strategies carry the operator's finalizer: delete them while it still runs, and
+        # strip the finalizer of any left (an operator killed by a test), so the namespace goes.
+        self.kubectl(
+            "delete", "tstrat", "--all", "-n", self.namespace, "--timeout=30s", check=False
+        )
+        for item in (self.get("tstrat", "-n", self.namespace) or {"items": []})["items"]:
+            self.kubectl(
+                "patch", "tstrat", item["metadata"]["name"], "-n", self.namespace,
+                "--type=merge", "-p", '{"metadata":{"finalizers":null}}', check=False,
+            )  # fmt: skip
+        for operator in self.operators:
+            operator.stop()
+        for proxy in self.proxies:
+            proxy.stop()
+        for exchange in self.exchanges:
+            exchange.stop()

@@ -1,0 +1,56 @@
+"""Fixtures for the end-to-end tests: the whole chain as real processes on the control plane.
+
+Session: the CRDs from crds/ and one local pod runner serving node
+alchemiser-local. Per test: a `chain` (a tests/kube/e2e/chain.py `Chain`) in
+the test's namespace, which starts paper exchanges (each behind a recording
+proxy) and an operator for that namespace, and stops them afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from chain import Chain, PodRunner
+from kubetest import KubeCluster
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="session")
+def crds(kube_cluster: KubeCluster) -> None:
+    """The project's CRDs, installed and Established."""
+    for path in sorted((REPO / "crds").glob("*.yaml")):
+        kube_cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(path))
+    kube_cluster.kubectl(
+        "wait",
+        "--for=condition=Established",
+        "--timeout=60s",
+        "crd/tradingstrategies.alchemiser.io",
+        "crd/tradinghalts.alchemiser.io",
+    )
+
+
+@pytest.fixture(scope="session")
+def podrunner(
+    kube_cluster: KubeCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PodRunner]:
+    """The local pod runner for the whole session."""
+    runner = PodRunner.start(kube_cluster.kubeconfig, tmp_path_factory.mktemp("podrunner"))
+    yield runner
+    runner.stop()
+
+
+@pytest.fixture
+def chain(
+    kube_cluster: KubeCluster,
+    namespace: str,
+    crds: None,
+    podrunner: PodRunner,
+    tmp_path: Path,
+) -> Iterator[Chain]:
+    """This test's namespace with the worker ServiceAccount, ready for exchanges and operators."""
+    world = Chain(kube_cluster, namespace, tmp_path, podrunner)
+    yield world
+    world.close()

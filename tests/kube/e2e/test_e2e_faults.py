@@ -1,0 +1,138 @@
+"""The whole chain under faults: a halt mid-run, Secret rotation, the operator killed mid-run.
+
+Orders go through a recording proxy in front of the paper exchange, so "when
+did an order reach the exchange" and "which key did it carry" are measured on
+this process's clock, the same clock that stamps the halt's creation.
+"""
+
+from __future__ import annotations
+
+import time
+
+from chain import Chain, Proxy, static, strategy, wait
+
+# Twenty symbols at 5% each: twenty buy orders, slow enough with injected latency that a
+# halt lands while they are being placed.
+SYMBOLS = "SPY QQQ IWM DIA TLT IEF GLD SLV XLK XLF XLE XLV XLY XLP XLU VTV VOX BSV KMLM UUP"
+BASKET = dict.fromkeys(SYMBOLS.split(), 0.05)
+OPEN_STATUSES = {"new", "accepted", "pending_new", "partially_filled", "held"}
+
+
+def _first_order(proxy: Proxy, timeout: float = 120) -> None:
+    wait("the first order to reach the exchange", proxy.order_posts, timeout)
+
+
+def test_halt_mid_run_stops_orders_and_cancels_open_ones(chain: Chain) -> None:
+    """A halt created while orders are being placed: Job deleted, worker gone, none after."""
+    # Every order fills only partly (so it stays open) and every request takes 300 ms.
+    exchange, proxy = chain.exchange(faults="latency=300ms,partial=1", cash=100_000)
+    chain.start_operator()
+    chain.apply(strategy(chain.namespace, "basket", proxy.url, static(BASKET)))
+    job = chain.run_now("basket")
+    pod = chain.wait_running(job)
+    _first_order(proxy)
+    halted_at = chain.halt(f"e2e-{chain.namespace}")
+
+    wait("the Job to be deleted", lambda: chain.get("job", job, "-n", chain.namespace) is None, 60)
+    pod_name = pod["metadata"]["name"]
+    exits = wait(
+        "the worker process to exit",
+        lambda: chain.runner.lines(rf"pod {chain.namespace}/{pod_name}: worker exited"),
+        60,
+    )
+    late = [r for r in proxy.order_posts() if r.received > halted_at]
+    assert late == [], [(r.received - halted_at, r.body[:120]) for r in late]
+    posted = proxy.order_posts()
+    assert 0 < len(posted) < len(BASKET), "the halt did not land while orders were being placed"
+    still_open = [o for o in exchange.orders() if o["status"] in OPEN_STATUSES]
+    assert still_open == [], [(o["symbol"], o["status"]) for o in still_open]
+    assert proxy.cancels(), "the worker canceled nothing"
+    assert exits[-1][0].timestamp() - halted_at < 30
+    conditions = chain.conditions("basket")
+    assert conditions["Halted"]["status"] == "True"
+
+
+def test_secret_rotated_between_runs_is_used_by_the_next_run(chain: Chain) -> None:
+    """After a real Secret update and a key rotation at the broker, the next run succeeds."""
+    exchange, proxy = chain.exchange()
+    chain.start_operator()
+    chain.apply(strategy(chain.namespace, "rotating", proxy.url, static({"SPY": 0.5, "TLT": 0.5})))
+    first = chain.run_now("rotating")
+    assert chain.wait_last_run("rotating", first)["outcome"] == "Succeeded"
+
+    rotated_at = time.time()
+    chain.rotate_secret("broker", "exchange-key-2", "exchange-secret-2")
+    exchange.rotate("exchange-key-2", "exchange-secret-2")
+    chain.apply(strategy(chain.namespace, "rotating", proxy.url, static({"SPY": 0.5, "IEF": 0.5})))
+    second = chain.run_now("rotating")
+    last = chain.wait_last_run("rotating", second)
+    assert last["outcome"] == "Succeeded", last
+    after = [r for r in proxy.requests if r.received > rotated_at]
+    assert after, "the second run made no requests"
+    assert {r.key_id for r in after} == {"exchange-key-2"}
+    refused = [(r.path, r.status) for r in after if r.status in (401, 403)]
+    assert refused == []
+
+
+def test_secret_rotated_during_a_run_is_picked_up(chain: Chain) -> None:
+    """Secret updated and the old key revoked mid-run: the run re-reads its files, no failure."""
+    exchange, proxy = chain.exchange(faults="latency=600ms", cash=100_000)
+    chain.start_operator()
+    chain.apply(strategy(chain.namespace, "rotating", proxy.url, static(BASKET)))
+    job = chain.run_now("rotating")
+    pod = chain.wait_running(job)
+    _first_order(proxy)
+    chain.rotate_secret("broker", "exchange-key-2", "exchange-secret-2")
+    pod_name = pod["metadata"]["name"]
+    wait(
+        "the pod runner to swap the mounted Secret",
+        lambda: chain.runner.lines(rf"pod {pod_name}: volume broker-credentials updated"),
+        30,
+    )
+    revoked_at = time.time()
+    exchange.rotate("exchange-key-2", "exchange-secret-2")
+
+    last = chain.wait_last_run("rotating", job)
+    assert last["outcome"] == "Succeeded", last
+    after = [r for r in proxy.requests if r.received > revoked_at + 1.0]
+    assert after, "the run finished before the rotation took effect"
+    assert {r.key_id for r in after} == {"exchange-key-2"}
+    placed = exchange.orders()
+    result = chain.result(job)
+    failures = [(r.method, r.path, r.status) for r in proxy.requests if r.status >= 400]
+    assert len(placed) == last["ordersSubmitted"], (result, failures)
+    assert any(r.key_id == "exchange-key-2" and r.status < 400 for r in after)
+
+
+def test_operator_killed_mid_run_records_the_result_once(chain: Chain) -> None:
+    """SIGKILL the operator while a run trades; after a restart the result is recorded once."""
+    exchange, proxy = chain.exchange(faults="latency=200ms", cash=100_000)
+    operator = chain.start_operator()
+    chain.apply(strategy(chain.namespace, "steady", proxy.url, static(BASKET)))
+    cronjob = chain.wait_ready("steady")["status"]["cronJobName"]
+    job = chain.run_now("steady")
+    chain.wait_running(job)
+    _first_order(proxy)
+    operator.kill()
+
+    def finished() -> bool:
+        job_obj = chain.get("job", job, "-n", chain.namespace) or {}
+        return bool((job_obj.get("status") or {}).get("succeeded"))
+
+    wait("the run to finish while the operator is down", finished, 180)
+    last_before = (chain.strategy("steady").get("status") or {}).get("lastRun") or {}
+    assert last_before.get("job") != job, "recorded by an operator that was killed"
+
+    restarted = chain.start_operator()
+    last = chain.wait_last_run("steady", job, timeout=120)
+    assert last["outcome"] == "Succeeded", last
+    time.sleep(10)  # give a restarted operator time to (wrongly) create or record anything twice
+    assert [j["metadata"]["name"] for j in chain.jobs(cronjob)] == [job]
+    placed = exchange.orders()
+    ids = [o["client_order_id"] for o in placed]
+    assert len(ids) == len(set(ids)) == last["ordersSubmitted"]
+    events = chain.events("TradingStrategy", "steady")
+    recorded = [e for e in events if e["reason"] == "RunFinished" and job in e["message"]]
+    assert sum(int(e.get("count") or 1) for e in recorded) == 1, recorded
+    labels = {"namespace": chain.namespace, "strategy": "steady", "outcome": "Succeeded"}
+    assert restarted.sample("alchemiser_runs_total", **labels) == 1
