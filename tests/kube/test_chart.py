@@ -1,0 +1,692 @@
+"""The Helm chart on the real local control plane, with RBAC enforced.
+
+The rendered chart passes the apiserver's server-side dry run; installed, it lets the
+operator, run as a local process with the chart's operator ServiceAccount token (not the
+admin identity), reconcile a strategy, propagate a halt and record a run result, with no
+Forbidden anywhere in its log; the worker ServiceAccount can read TradingHalts and nothing
+else; and every metric the alerts and dashboards name is on the live /metrics page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubetest import KubeCluster, wait_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "chart"))
+
+from chart_support import (
+    ALL_FEATURES,
+    PROMETHEUS_SYNTHETIC,
+    all_metric_names,
+    exported_names,
+    helm_template,
+)
+
+from alchemiser.sim import embedded
+
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+REPO = Path(__file__).resolve().parents[2]
+FIELD_MANAGER = "alchemiser-chart-test"
+LOCAL_NODE_LABEL = "alchemiser.io/local-runner"
+
+# A hand-written subset of prometheus-operator's ServiceMonitor and PrometheusRule CRDs
+# (their upstream manifests are not in any package registry reachable here): exactly
+# the fields the chart uses, typed, and nothing else, so a strict server-side dry run
+# rejects a misspelt or misplaced field. It proves the chart's objects have the shape
+# written here, not that they match upstream's full schema.
+_STRING = {"type": "string"}
+_STRINGS = {"type": "object", "additionalProperties": _STRING}
+MONITORING_CRDS: list[dict[str, Any]] = [
+    {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.monitoring.coreos.com"},
+        "spec": {
+            "group": "monitoring.coreos.com",
+            "scope": "Namespaced",
+            "names": {"plural": plural, "singular": plural[:-1], "kind": kind},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {"spec": spec},
+                        }
+                    },
+                }
+            ],
+        },
+    }
+    for plural, kind, spec in (
+        (
+            "servicemonitors",
+            "ServiceMonitor",
+            {
+                "type": "object",
+                "required": ["selector", "endpoints"],
+                "properties": {
+                    "jobLabel": _STRING,
+                    "namespaceSelector": {
+                        "type": "object",
+                        "properties": {"matchNames": {"type": "array", "items": _STRING}},
+                    },
+                    "selector": {"type": "object", "properties": {"matchLabels": _STRINGS}},
+                    "endpoints": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "port": _STRING,
+                                "path": _STRING,
+                                "scheme": {"type": "string", "enum": ["http", "https"]},
+                                "interval": {"type": "string", "pattern": "^([0-9]+(ms|s|m|h))+$"},
+                                "scrapeTimeout": {
+                                    "type": "string",
+                                    "pattern": "^([0-9]+(ms|s|m|h))+$",
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        ),
+        (
+            "prometheusrules",
+            "PrometheusRule",
+            {
+                "type": "object",
+                "properties": {
+                    "groups": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "rules"],
+                            "properties": {
+                                "name": _STRING,
+                                "interval": _STRING,
+                                "rules": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["expr"],
+                                        "properties": {
+                                            "alert": _STRING,
+                                            "record": _STRING,
+                                            "expr": {"x-kubernetes-int-or-string": True},
+                                            "for": {
+                                                "type": "string",
+                                                "pattern": "^([0-9]+(ms|s|m|h|d|w|y))+$",
+                                            },
+                                            "labels": _STRINGS,
+                                            "annotations": _STRINGS,
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    }
+                },
+            },
+        ),
+    )
+]
+
+
+def _documents(text: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+def _render(
+    kube: KubeCluster, values: dict[str, Any], *, release: str, namespace: str, tmp: Path
+) -> list[dict[str, Any]]:
+    version = json.loads(kube.kubectl("version", "-o", "json").stdout)["serverVersion"]
+    result = helm_template(
+        values,
+        release=release,
+        namespace=namespace,
+        kube_version=version["gitVersion"].lstrip("v"),
+        tmp=tmp,
+    )
+    assert result.returncode == 0, result.stderr
+    return _documents(result.stdout)
+
+
+def _apply(kubectl: Kubectl, docs: list[dict[str, Any]], *flags: str) -> str:
+    result = kubectl(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        f"--field-manager={FIELD_MANAGER}",
+        "--validate=strict",
+        *flags,
+        "-f",
+        "-",
+        input=yaml.safe_dump_all(docs),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return str(result.stdout)
+
+
+def _install_crds(kubectl: Kubectl, docs: list[dict[str, Any]]) -> None:
+    crds = [doc for doc in docs if doc["kind"] == "CustomResourceDefinition"]
+    _apply(kubectl, crds)
+    for crd in crds:
+        kubectl(
+            "wait", "--for=condition=Established", "--timeout=60s", f"crd/{crd['metadata']['name']}"
+        )
+
+
+def _without_crds(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [doc for doc in docs if doc["kind"] != "CustomResourceDefinition"]
+
+
+@pytest.fixture
+def extra_namespace(kube_cluster: KubeCluster) -> Iterator[str]:
+    """A second namespace (the release's), deleted afterwards."""
+    name = f"t-chart-system-{secrets.token_hex(3)}"
+    kube_cluster.kubectl("create", "namespace", name)
+    yield name
+    kube_cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def cluster_objects(kube_cluster: KubeCluster) -> Iterator[list[dict[str, Any]]]:
+    """Cluster-scoped objects a test created (other than CRDs); deleted afterwards."""
+    created: list[dict[str, Any]] = []
+    yield created
+    for doc in created:
+        where = ["-n", doc["metadata"]["namespace"]] if "namespace" in doc["metadata"] else []
+        kube_cluster.kubectl(
+            "delete",
+            doc["kind"],
+            doc["metadata"]["name"],
+            *where,
+            "--ignore-not-found",
+            check=False,
+        )
+
+
+def _outside(docs: list[dict[str, Any]], namespaces: set[str]) -> list[dict[str, Any]]:
+    """Objects that deleting the test namespaces leaves behind (CRDs are shared, kept)."""
+    return [
+        doc
+        for doc in docs
+        if doc["kind"] != "CustomResourceDefinition"
+        and doc["metadata"].get("namespace") not in namespaces
+    ]
+
+
+def test_rendered_chart_passes_server_side_dry_run(
+    kube_cluster: KubeCluster, namespace: str, extra_namespace: str, tmp_path: Path
+) -> None:
+    """Defaults and every optional feature pass a strict server-side dry run on the apiserver."""
+    kubectl = kube_cluster.kubectl
+    _apply(kubectl, MONITORING_CRDS)
+    for crd in MONITORING_CRDS:
+        kubectl(
+            "wait", "--for=condition=Established", "--timeout=60s", f"crd/{crd['metadata']['name']}"
+        )
+    release = f"dry-{secrets.token_hex(3)}"
+    everything = {**ALL_FEATURES, "operator": {"watchNamespaces": [namespace]}}
+    for values in ({}, everything):
+        docs = _render(
+            kube_cluster, values, release=release, namespace=extra_namespace, tmp=tmp_path
+        )
+        _install_crds(kubectl, docs)
+        out = _apply(kubectl, docs, "--dry-run=server")
+        kinds = {doc["kind"] for doc in docs}
+        assert out.count("(server dry run)") == len(docs), out
+        if values:
+            assert {"ServiceMonitor", "PrometheusRule", "ConfigMap", "KopfPeering"} <= kinds
+    # Nothing was created by the dry runs.
+    assert kubectl("get", "clusterrole", f"{release}-alchemiser-operator", check=False).returncode
+
+
+# ---------------------------------------------------------------- the live operator
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _service_account_kubeconfig(
+    kube: KubeCluster, namespace: str, account: str, path: Path
+) -> Path:
+    """A kubeconfig that authenticates as the ServiceAccount with a fresh bound token."""
+    token = kube.kubectl(
+        "create", "token", account, "-n", namespace, "--duration=2h"
+    ).stdout.strip()
+    admin = yaml.safe_load(kube.kubeconfig.read_text())
+    cluster = admin["clusters"][0]["cluster"]
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "dev", "cluster": cluster}],
+        "users": [{"name": account, "user": {"token": token}}],
+        # kopf posts Events about cluster-scoped halts into the context's namespace, as it
+        # would into the pod's own namespace in the cluster.
+        "contexts": [
+            {
+                "name": account,
+                "context": {"cluster": "dev", "user": account, "namespace": namespace},
+            }
+        ],
+        "current-context": account,
+    }
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
+@dataclass
+class Operator:
+    """The operator subprocess and where to reach it."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    metrics_url: str
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _container(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    (deployment,) = [doc for doc in docs if doc["kind"] == "Deployment"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return container  # type: ignore[no-any-return]
+
+
+def _operator_env(docs: list[dict[str, Any]], pod_name: str) -> dict[str, str]:
+    """The chart's environment for the operator container, the downward API filled in."""
+    env = {}
+    for item in _container(docs).get("env", []):
+        if "value" in item:
+            env[item["name"]] = item["value"]
+        else:
+            assert item["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}, item
+            env[item["name"]] = pod_name
+    return env
+
+
+def _operator_argv(docs: list[dict[str, Any]], metrics_port: int, health_port: int) -> list[str]:
+    """The chart's own operator arguments, with local ports and a loopback address."""
+    container = _container(docs)
+    local = {
+        "--metrics-address": "127.0.0.1",
+        "--metrics-port": str(metrics_port),
+        "--health-port": str(health_port),
+    }
+    argv = []
+    for arg in container["args"]:
+        flag = arg.split("=", 1)[0]
+        argv.append(f"{flag}={local[flag]}" if flag in local else arg)
+    assert argv[0] == "operator"
+    return argv
+
+
+@pytest.fixture
+def pod_runner(kube_cluster: KubeCluster, tmp_path: Path) -> Iterator[Path]:
+    """hack/podrunner serving the local node, so worker pods really run; yields its log."""
+    state = tmp_path / "podrunner"
+    state.mkdir()
+    log = state / "podrunner.log"
+    runner = REPO / "hack" / "podrunner"
+    argv = [sys.executable, str(runner), "--kubeconfig", str(kube_cluster.kubeconfig)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*argv, "--state-dir", str(state)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def serving() -> bool:
+        assert process.poll() is None, f"the pod runner exited:\n{log.read_text()[-3000:]}"
+        return "podrunner: serving node" in log.read_text(errors="replace")
+
+    try:
+        wait_for("the pod runner to serve its node", serving, timeout=60)
+        yield log
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def sim() -> Iterator[embedded.EmbeddedExchange]:
+    """The paper exchange on 127.0.0.1, its clock inside today's regular session."""
+    exchange = embedded.start(now=datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+    yield exchange
+    exchange.stop()
+
+
+def _get(kube: KubeCluster, *args: str) -> dict[str, Any]:
+    result = kube.kubectl("get", *args, "-o", "json", check=False)
+    return json.loads(result.stdout) if result.returncode == 0 else {}
+
+
+def _condition(obj: dict[str, Any], kind: str) -> str | None:
+    for condition in obj.get("status", {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return str(condition.get("status"))
+    return None
+
+
+def _can(kube: KubeCluster, who: str, *args: str) -> bool:
+    result = kube.kubectl("auth", "can-i", *args, f"--as={who}", check=False)
+    assert result.stdout.strip() in {"yes", "no"}, result.stdout + result.stderr
+    return result.stdout.strip() == "yes"
+
+
+def _strategy(name: str, endpoint: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "alchemiser.io/v1alpha1",
+        "kind": "TradingStrategy",
+        "metadata": {"name": name, "labels": {"team": "chart-test"}},
+        "spec": {
+            # Sunday 03:00: never fires by itself during the test; runs come from run-now.
+            "schedule": "0 3 * * 0",
+            "mode": "paper",
+            "allocations": [
+                {
+                    "strategy": "static",
+                    "weight": 1.0,
+                    "parameters": {"weights": {"SPY": 0.5, "TLT": 0.5}},
+                }
+            ],
+            "broker": {"credentialsSecret": "broker", "endpoint": endpoint},
+            # Half of the $100,000 paper account per order.
+            "risk": {"maxOrderNotional": 60000, "maxDailyNotional": 200000},
+        },
+    }
+
+
+def test_operator_runs_with_only_the_charts_permissions(
+    *,
+    kube_cluster: KubeCluster,
+    namespace: str,
+    extra_namespace: str,
+    cluster_objects: list[dict[str, Any]],
+    sim: embedded.EmbeddedExchange,
+    pod_runner: Path,
+    tmp_path: Path,
+) -> None:
+    """With the chart's ServiceAccount token the operator reconciles, halts and records a run."""
+    kube = kube_cluster
+    kubectl = kube.kubectl
+    release = f"chart-{secrets.token_hex(3)}"
+    local = kube.get_json("nodes", "-l", LOCAL_NODE_LABEL)["items"]
+    assert local, "the local pod runner's node is missing"
+    node_labels = local[0]["metadata"]["labels"]
+    values = {
+        "operator": {
+            "watchNamespaces": [namespace],
+            "peering": {"enabled": True, "name": release},
+        },
+        # Worker pods go to the node the local pod runner serves.
+        "workers": {
+            "nodeSelector": {LOCAL_NODE_LABEL: node_labels[LOCAL_NODE_LABEL]},
+            "tolerations": [
+                {"key": taint["key"], "operator": "Exists", "effect": taint["effect"]}
+                for taint in local[0]["spec"].get("taints", [])
+            ],
+        },
+    }
+    docs = _render(kube, values, release=release, namespace=extra_namespace, tmp=tmp_path)
+    cluster_objects.extend(_outside(docs, {namespace, extra_namespace}))
+    _install_crds(kubectl, docs)
+    _apply(kubectl, _without_crds(docs))
+
+    operator_sa = f"system:serviceaccount:{extra_namespace}:{release}-alchemiser-operator"
+    worker_sa = f"system:serviceaccount:{namespace}:alchemiser-worker"
+    _check_worker_permissions(kube, worker_sa, namespace)
+    _check_operator_permissions(kube, operator_sa, namespace, extra_namespace)
+
+    kubectl(
+        "create", "secret", "generic", "broker", "-n", namespace,
+        f"--from-literal=APCA_API_KEY_ID={sim.key_id}",
+        f"--from-literal=APCA_API_SECRET_KEY={sim.secret_key}",
+    )  # fmt: skip
+    kubeconfig = _service_account_kubeconfig(
+        kube, extra_namespace, f"{release}-alchemiser-operator", tmp_path / "operator.kubeconfig"
+    )
+    metrics_port, health_port = _free_port(), _free_port()
+    log = tmp_path / "operator.log"
+    env = {**os.environ, **_operator_env(docs, f"{release}-test"), "KUBECONFIG": str(kubeconfig)}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "alchemiser.cli",
+                *_operator_argv(docs, metrics_port, health_port),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    operator = Operator(process, log, f"http://127.0.0.1:{metrics_port}/metrics")
+    try:
+        _exercise(
+            kube=kube,
+            operator=operator,
+            namespace=namespace,
+            sim=sim,
+            health_port=health_port,
+            pod_runner_log=pod_runner,
+            tmp_path=tmp_path,
+        )
+    finally:
+        # Deleted while the operator runs, so kopf releases its finalizer and the
+        # namespace can go.
+        kubectl(
+            "delete", "tradingstrategies", "--all", "-n", namespace, "--timeout=60s", check=False
+        )
+        _stop(process)
+    denied = _denials(operator.text())
+    assert not denied, "the operator was refused (RBAC or credentials):\n" + "\n".join(denied)
+
+
+def _denials(log: str) -> list[str]:
+    """Log lines where the API server refused the operator, or kopf lacked a permission."""
+    needles = ("forbidden", "not enough permissions", "http 403", "http 401", "unauthorized")
+    lines = [line for line in log.splitlines() if any(n in line.lower() for n in needles)]
+    if any("system:anonymous" in line for line in lines):
+        lines.insert(0, "(system:anonymous: a client in the operator sent no credentials at all)")
+    return lines[:5]
+
+
+def _exercise(
+    *,
+    kube: KubeCluster,
+    operator: Operator,
+    namespace: str,
+    sim: embedded.EmbeddedExchange,
+    health_port: int,
+    pod_runner_log: Path,
+    tmp_path: Path,
+) -> None:
+    def wait(description: str, probe: Callable[[], Any], timeout: float) -> Any:
+        try:
+            return wait_for(description, probe, timeout=timeout, interval=0.5)
+        except AssertionError as error:
+            raise AssertionError(
+                f"{error}\noperator log (end):\n{operator.text()[-3000:]}"
+            ) from None
+
+    def alive() -> bool:
+        assert operator.process.poll() is None, f"operator exited:\n{operator.text()[-4000:]}"
+        denied = _denials(operator.text())
+        assert not denied, "the operator was refused (RBAC or credentials):\n" + "\n".join(denied)
+        return True
+
+    def healthy() -> bool:
+        alive()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/healthz", timeout=2) as r:
+                return bool(r.status == 200)
+        except OSError:
+            return False
+
+    wait("the operator's /healthz", healthy, timeout=60)
+
+    # 1. Reconciled: the CronJob exists and the strategy is Ready.
+    name = "chart-e2e"
+    kube.kubectl(
+        "apply", "-n", namespace, "-f", "-", input=json.dumps(_strategy(name, sim.base_url))
+    )
+
+    def ready() -> dict[str, Any] | None:
+        alive()
+        strategy = _get(kube, "tradingstrategy", name, "-n", namespace)
+        return strategy if _condition(strategy, "Ready") == "True" else None
+
+    strategy = wait("the strategy to be Ready", ready, timeout=90)
+    cronjob_name = strategy["status"]["cronJobName"]
+    cronjob = _get(kube, "cronjob", cronjob_name, "-n", namespace)
+    assert cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["serviceAccountName"] == (
+        "alchemiser-worker"
+    )
+
+    # 2. A run result recorded: run now, the local pod runner runs the worker.
+    kube.kubectl(
+        "annotate", "tradingstrategy", name, "-n", namespace,
+        f"alchemiser.io/run-now={int(time.time())}", "--overwrite",
+    )  # fmt: skip
+
+    def recorded() -> dict[str, Any] | None:
+        alive()
+        last = _get(kube, "tradingstrategy", name, "-n", namespace).get("status", {}).get("lastRun")
+        return last if last and last.get("outcome") else None
+
+    last_run = wait("the run result in status.lastRun", recorded, timeout=240)
+    (tmp_path / "run.json").write_text(
+        json.dumps(
+            {
+                "lastRun": last_run,
+                "pods": _get(kube, "pods", "-n", namespace),
+                "jobs": _get(kube, "jobs", "-n", namespace),
+            },
+            indent=1,
+        )
+    )
+    # The worker also read TradingHalts with the chart's worker ServiceAccount: had it been
+    # refused, it would have failed closed instead of trading.
+    assert last_run["outcome"] == "Succeeded", (last_run, pod_runner_log.read_text()[-3000:])
+    assert last_run["ordersSubmitted"] >= 2 and last_run["notional"] > 0, last_run
+
+    # 3. A halt propagated: the CronJob is suspended and the halt counts the strategy.
+    halt = {
+        "apiVersion": "alchemiser.io/v1alpha1",
+        "kind": "TradingHalt",
+        "metadata": {"name": f"{namespace}-halt"},
+        "spec": {"reason": "chart test", "mode": "Halt", "namespaces": [namespace]},
+    }
+    kube.kubectl("apply", "-f", "-", input=json.dumps(halt))
+    try:
+
+        def suspended() -> bool:
+            alive()
+            return bool(_get(kube, "cronjob", cronjob_name, "-n", namespace)["spec"].get("suspend"))
+
+        wait("the CronJob to be suspended by the halt", suspended, timeout=60)
+
+        def counted() -> dict[str, Any] | None:
+            alive()
+            status = _get(kube, "tradinghalt", halt["metadata"]["name"]).get("status", {})
+            return status if status.get("affectedStrategies") == 1 else None
+
+        halt_status = wait("the halt's status", counted, timeout=60)
+        (tmp_path / "halt-status.json").write_text(json.dumps(halt_status, indent=1))
+        halted = _get(kube, "tradingstrategy", name, "-n", namespace)
+        assert halt["metadata"]["name"] in halted["status"].get("haltedBy", [])
+    finally:
+        kube.kubectl("delete", "tradinghalt", halt["metadata"]["name"], "--ignore-not-found")
+
+    def resumed() -> bool:
+        alive()
+        return not _get(kube, "cronjob", cronjob_name, "-n", namespace)["spec"].get("suspend")
+
+    wait("the CronJob to resume after the halt is deleted", resumed, timeout=60)
+
+    # 4. Every metric the alerts and dashboards use is on the live page.
+    with urllib.request.urlopen(operator.metrics_url, timeout=5) as response:
+        page = response.read().decode()
+    live = exported_names(page)
+    rendered = helm_template({"metrics": {"prometheusRule": {"enabled": True}}}, tmp=tmp_path)
+    docs = _documents(rendered.stdout)
+    for where, names in all_metric_names(docs).items():
+        missing = names - live - PROMETHEUS_SYNTHETIC
+        assert not missing, f"{where} uses {sorted(missing)}, absent from the live /metrics"
+    assert f'strategy="{name}"' in page
+
+
+def _check_worker_permissions(kube: KubeCluster, worker: str, namespace: str) -> None:
+    """The worker reads TradingHalts and nothing else: no Secrets, no strategies, no pods."""
+    for verb in ("get", "list", "watch"):
+        assert _can(kube, worker, verb, "tradinghalts.alchemiser.io"), verb
+    for args in (
+        ("get", "secrets"),
+        ("list", "secrets"),
+        ("get", "tradingstrategies.alchemiser.io"),
+        ("list", "tradingstrategies.alchemiser.io"),
+        ("create", "tradinghalts.alchemiser.io"),
+        ("delete", "tradinghalts.alchemiser.io"),
+        ("list", "pods"),
+        ("create", "jobs.batch"),
+    ):
+        assert not _can(kube, worker, *args, "-n", namespace), args
+
+
+def _check_operator_permissions(
+    kube: KubeCluster, operator: str, namespace: str, own_namespace: str
+) -> None:
+    """The operator's rights stop at the watched namespace and at what its code uses."""
+    assert _can(kube, operator, "create", "cronjobs.batch", "-n", namespace)
+    assert _can(kube, operator, "get", "secrets", "-n", namespace)
+    assert _can(kube, operator, "create", "events", "-n", "default")  # events about halts
+    for args in (
+        ("list", "secrets", "-n", namespace),
+        ("get", "secrets", "-n", own_namespace),
+        ("get", "secrets", "-n", "default"),
+        ("create", "cronjobs.batch", "-n", "default"),
+        ("list", "tradingstrategies.alchemiser.io", "-n", "default"),
+        ("create", "tradinghalts.alchemiser.io"),
+        ("delete", "tradinghalts.alchemiser.io"),
+        ("delete", "tradingstrategies.alchemiser.io", "-n", namespace),
+        ("create", "pods", "-n", namespace),
+        ("update", "cronjobs.batch", "-n", namespace),
+    ):
+        assert not _can(kube, operator, *args), args
