@@ -521,6 +521,24 @@ def test_admin_refuses_malformed_bodies(sim: SimProcess) -> None:
     assert bad_time.status_code == 422
 
 
+def test_secret_key_file_keeps_the_secret_off_the_command_line(tmp_path: Path) -> None:
+    """With --secret-key-file the secret comes from the file and the default one is refused."""
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("from-a-file\n")
+    process = SimProcess(
+        tmp_path / "sim.log", "--now", OPEN_NOW.isoformat(), "--secret-key-file", str(secret_file)
+    )
+    try:
+        good = TradingClient(KEY_ID, "from-a-file", paper=True, url_override=process.base_url)
+        assert good.get_clock().is_open is True
+        bad = TradingClient(KEY_ID, SECRET_KEY, paper=True, url_override=process.base_url)
+        with pytest.raises(APIError) as refused:
+            bad.get_clock()
+        assert refused.value.status_code == 401
+    finally:
+        assert process.stop() == 0
+
+
 def test_a_bad_faults_option_stops_the_cli(tmp_path: Path) -> None:
     """`alchemiser sim --faults flood=1` exits 2 and names the unknown fault."""
     result = subprocess.run(

@@ -27,6 +27,9 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     )
     parser.add_argument("--key-id", default="sim-key-id", help="accepted APCA-API-KEY-ID")
     parser.add_argument("--secret-key", default="sim-secret-key", help="accepted secret key")
+    parser.add_argument(
+        "--secret-key-file", type=Path, help="read the secret key from a file (keeps it off argv)"
+    )
     parser.add_argument("--cash", type=float, default=100_000.0, help="starting cash in USD")
     parser.add_argument("--now", help="fix the simulated time (ISO 8601; default real time)")
     parser.add_argument("--state", type=Path, help="SQLite file keeping the book across runs")
@@ -58,13 +61,26 @@ def _parse_now(text: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _secret(args: argparse.Namespace) -> str:
+    path: Path | None = args.secret_key_file
+    if path is None:
+        return str(args.secret_key)
+    try:
+        secret = path.read_text().strip()
+    except OSError as error:
+        raise ConfigError(f"--secret-key-file {path}: {error.strerror}") from error
+    if not secret:
+        raise ConfigError(f"--secret-key-file {path} is empty")
+    return secret
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the exchange in the foreground; prints one JSON line with the URL when ready."""
     logs.configure(json=args.log_json)
     parse_faults(args.faults)
     config = ExchangeConfig(
         key_id=args.key_id,
-        secret_key=args.secret_key,
+        secret_key=_secret(args),
         cash=args.cash,
         now=_parse_now(args.now),
         seed=args.seed,
