@@ -609,10 +609,13 @@ def kill_switch(cluster: Cluster, strategy: dict[str, Any]) -> None:
     cron = strategy["status"]["cronJobName"]
     step(9, "The kill switch: a TradingHalt suspends every matching strategy")
     subprocess.run(
-        [str(ALCHEMISER), "halt", HALT, "--reason", "demo: showing the kill switch"],
+        [str(ALCHEMISER), "halt", HALT, "--reason", "demo: showing the kill switch",
+         "--namespace", NAMESPACE],
         env=cluster.env, check=True, capture_output=True, text=True,
     )  # fmt: skip
-    say(f"$ alchemiser halt {HALT} --reason 'demo: showing the kill switch'")
+    say(
+        f"$ alchemiser halt {HALT} --namespace {NAMESPACE} --reason 'demo: showing the kill switch'"
+    )
 
     def suspended(value: bool) -> Any:
         cronjob = cluster.get("cronjob", cron, "-n", NAMESPACE) or {}
@@ -638,18 +641,25 @@ def kill_switch(cluster: Cluster, strategy: dict[str, Any]) -> None:
 def next_steps(strategy: dict[str, Any], metrics: int) -> None:
     name = strategy["metadata"]["name"]
     print("\nDone. Try next:", flush=True)
-    for line in (
-        f"source {CLUSTER_DIR / 'env'}          # kubectl for the local cluster",
-        f"kubectl describe tstrat {name} -n {NAMESPACE}",
-        f"kubectl annotate tstrat {name} -n {NAMESPACE} --overwrite "
-        "alchemiser.io/run-now=$(date +%s)",
-        "alchemiser halt stop-all --reason 'testing'     # then: kubectl get tstrat -A",
-        "alchemiser resume stop-all",
-        f"curl -s http://127.0.0.1:{metrics}/metrics | grep ^alchemiser_",
-        f"ls {STATE}                         # logs: operator, exchange, podrunner, worker pods",
-        "make demo-down                                  # stop everything",
-    ):
-        print(f"  {line}", flush=True)
+    rows = (
+        (f"source {CLUSTER_DIR / 'env'}", "kubectl for the local cluster"),
+        (f"kubectl describe tstrat {name} -n {NAMESPACE}", "conditions and Events"),
+        (
+            f"kubectl annotate tstrat {name} -n {NAMESPACE} --overwrite "
+            "alchemiser.io/run-now=$(date +%s)",
+            "another run",
+        ),
+        (
+            f".venv/bin/alchemiser halt try-it -n {NAMESPACE} --reason testing",
+            "halt; then kubectl get tstrat,cronjob -n " + NAMESPACE,
+        ),
+        (".venv/bin/alchemiser resume try-it", "resume"),
+        (f"curl -s http://127.0.0.1:{metrics}/metrics | grep ^alchemiser_", "metrics"),
+        (f"ls {STATE}", "logs: operator, exchange, podrunner, worker pods"),
+        ("make demo-down", "stop everything"),
+    )
+    for command, why in rows:
+        print(f"  {command}\n      # {why}", flush=True)
 
 
 # --- commands ----------------------------------------------------------------------------------
