@@ -184,17 +184,23 @@ class Executor:
         latest = {leg.client_order_id: leg.broker_order for leg in legs if leg.broker_order}
         pending = [cid for cid, order in latest.items() if order and not order.is_terminal]
         deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline and not self._stop.is_set():
-            time.sleep(poll)
-            for cid in list(pending):
-                order = self._broker.order_by_client_id(cid)
-                if order is not None:
-                    latest[cid] = order
-                    if order.is_terminal:
-                        pending.remove(cid)
+        with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="poll") as pool:
+            while pending and time.monotonic() < deadline and not self._stop.is_set():
+                time.sleep(poll)
+                for cid, order in zip(pending, pool.map(self._poll, pending), strict=True):
+                    if order is not None:
+                        latest[cid] = order
+                pending = [cid for cid in pending if not latest[cid] or not latest[cid].is_terminal]
         if pending:
             self._log.warning("sells not finished within the wait", pending=len(pending))
         return {cid: order for cid, order in latest.items() if order is not None}
+
+    def _poll(self, client_order_id: str) -> BrokerOrder | None:
+        """The order now, or None when the broker could not say (it stays pending)."""
+        try:
+            return self._broker.order_by_client_id(client_order_id)
+        except BrokerUnavailable:
+            return None
 
 
 def cancel_open_orders(broker: Broker, prefix: str, since: datetime, logger: Any) -> None:
