@@ -424,6 +424,18 @@ def test_fault_lost_response_keeps_the_order(sim: SimProcess, trading: TradingCl
     assert trading.get_order_by_client_id("cli-lost").status == OrderStatus.FILLED
 
 
+def test_fault_lost_response_5xx_answers_500_yet_keeps_the_order(
+    sim: SimProcess, trading: TradingClient
+) -> None:
+    """With lost-response-5xx=1 the POST answers 500 although the order was taken."""
+    sim.admin("faults", {"spec": "lost-response-5xx=1"})
+    with pytest.raises(APIError) as failure:
+        trading.submit_order(_market("UPRO", "cli-lost-5xx", qty=1))
+    assert failure.value.status_code == 500
+    sim.admin("faults", {"spec": ""})
+    assert trading.get_order_by_client_id("cli-lost-5xx").status == OrderStatus.FILLED
+
+
 def test_fault_partial_fill_leaves_the_rest_open(sim: SimProcess, trading: TradingClient) -> None:
     """With partial=1 an order fills half and stays partially_filled until cancelled."""
     sim.admin("faults", {"spec": "partial=1"})

@@ -36,7 +36,8 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     parser.add_argument(
         "--faults",
         default="",
-        help="kind=value list: fractions for 429, 5xx, timeout, reject, lost-response, partial; "
+        help="kind=value list: fractions for 429, 5xx, timeout, reject, lost-response, "
+        "lost-response-5xx, partial; "
         "durations for latency, timeout-hold (e.g. 429=0.3,5xx=0.2,latency=50ms)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for prices and faults")

@@ -4,7 +4,8 @@ Rule: pure parsing plus a seeded random source; the server decides where each
 fault applies. Spec: comma-separated `kind=value`, e.g.
 `429=0.3,5xx=0.2,latency=50ms,lost-response=0.1,partial=0.2,timeout=0.1,reject=0.1`.
 Fractions are probabilities in [0, 1]; `latency` and `timeout-hold` are durations
-(`50ms`, `2s`, or plain seconds).
+(`50ms`, `2s`, or plain seconds). `lost-response` drops the connection after the
+order exists; `lost-response-5xx` answers 500 after the order exists.
 """
 
 import random
@@ -16,6 +17,7 @@ _FRACTIONS = {
     "429": "rate_limited",
     "5xx": "server_error",
     "lost-response": "lost_response",
+    "lost-response-5xx": "lost_response_5xx",
     "partial": "partial",
     "timeout": "timeout",
     "reject": "reject",
@@ -30,6 +32,7 @@ class Faults:
     rate_limited: float = 0.0
     server_error: float = 0.0
     lost_response: float = 0.0
+    lost_response_5xx: float = 0.0
     partial: float = 0.0
     timeout: float = 0.0
     reject: float = 0.0

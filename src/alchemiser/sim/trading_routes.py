@@ -137,7 +137,7 @@ async def close_all_positions(request: web.Request) -> web.Response:
 
 
 async def submit_order(request: web.Request) -> web.Response:
-    """POST /v2/orders; reject, partial and lost-response faults strike here."""
+    """POST /v2/orders; reject, partial and the two lost-response faults strike here."""
     exchange = request.app[EXCHANGE]
     try:
         body = await request.json()
@@ -155,9 +155,13 @@ async def submit_order(request: web.Request) -> web.Response:
             exchange.book.reject(order.id, now)
         exchange.book.advance(now)
         lost = exchange.dice.strikes("lost_response")
+        failed_late = not lost and exchange.dice.strikes("lost_response_5xx")
     if lost:
         log.info("fault injected", fault="lost-response", client_order_id=order.client_order_id)
         return drop_connection(request)
+    if failed_late:
+        log.info("fault injected", fault="lost-response-5xx", client_order_id=order.client_order_id)
+        return reply({"code": 50010000, "message": "internal server error occurred"}, 500)
     return reply(answer)
 
 
