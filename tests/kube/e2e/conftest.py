@@ -1,6 +1,6 @@
 """Fixtures for the end-to-end tests: the whole chain as real processes on the control plane.
 
-Session: the CRDs from crds/ and one local pod runner serving node
+Session: the CRDs from crds/. Module: one local pod runner serving node
 alchemiser-local. Per test: a `chain` (a tests/kube/e2e/chain.py `Chain`) in
 the test's namespace, which starts paper exchanges (each behind a recording
 proxy) and an operator for that namespace, and stops them afterwards.
@@ -32,11 +32,12 @@ def crds(kube_cluster: KubeCluster) -> None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def podrunner(
     kube_cluster: KubeCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PodRunner]:
-    """The local pod runner for the whole session."""
+    """The local pod runner, per module: other tests (tests/kube/test_chart.py) start their
+    own, and only one runner may serve node alchemiser-local at a time."""
     runner = PodRunner.start(kube_cluster.kubeconfig, tmp_path_factory.mktemp("podrunner"))
     yield runner
     runner.stop()
