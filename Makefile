@@ -17,10 +17,12 @@ help:
 	@echo "make cluster-down  stop it"
 
 # The virtual environment is created from the lock file; re-created when the lock changes.
+# Dependencies are compiled to bytecode at install time: processes may run with
+# PYTHONDONTWRITEBYTECODE=1, and every `alchemiser` start would otherwise recompile them.
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	@$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
