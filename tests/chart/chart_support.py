@@ -5,8 +5,10 @@ Shared by tests/chart (no cluster) and tests/kube/test_chart.py (live checks).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -64,6 +66,38 @@ def binary(name: str) -> Path:
     cache_dir = toolchain.cache_root()
     toolchain.build(item, cache_dir)
     path: Path = item.path(cache_dir, name)
+    return path
+
+
+def grafanacheck() -> Path:
+    """tests/chart/grafanacheck built (once per source version) into the tool cache.
+
+    It decodes dashboards strictly with grafana-foundation-sdk, Grafana's own dashboard
+    types: the closest check to loading them into Grafana that works without a server.
+    """
+    source = Path(__file__).resolve().parent / "grafanacheck"
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum", "main.go"):
+        digest.update((source / name).read_bytes())
+    target = _toolchain().cache_root() / "bin" / f"grafanacheck-{digest.hexdigest()[:8]}"
+    path = target / "grafanacheck"
+    if path.is_file():
+        return path
+    target.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"}
+    env["GOFLAGS"] = "-buildvcs=false -trimpath -mod=readonly"
+    partial = target / f"grafanacheck.partial-{os.getpid()}"
+    result = subprocess.run(
+        ["go", "build", "-o", str(partial), "."],
+        cwd=source,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stderr
+    partial.rename(path)
     return path
 
 

@@ -1,6 +1,8 @@
 """The Grafana dashboards are well-formed, their queries parse and name only exported metrics.
 
-No Grafana server can be installed here, so this checks structure and queries, not rendering.
+No Grafana server can be installed here, so nothing renders them: their JSON is decoded
+strictly with Grafana's own dashboard types (grafana-foundation-sdk), their structure and
+queries are checked here, and promtool parses every query.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 from chart_support import (
+    CHART,
     binary,
     code_metric_names,
     dashboard_exprs,
     dashboards,
+    grafanacheck,
     panels,
     promql_metric_names,
     run,
@@ -109,3 +113,21 @@ def test_dashboards_use_only_exported_metrics() -> None:
             assert names, expr
             used |= names
         assert used <= exported, f"{name}: {sorted(used - exported)}"
+
+
+def test_dashboards_decode_strictly_with_grafanas_own_types() -> None:
+    """grafana-foundation-sdk's strict decoder and validator accept both dashboards."""
+    paths = sorted((CHART / "dashboards").glob("*.json"))
+    result = run([grafanacheck(), *paths])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(": ok, ") == len(paths) == 2, result.stdout
+
+
+def test_strict_decoding_rejects_an_unknown_field(tmp_path: Path) -> None:
+    """The same check fails on a dashboard with a misspelt panel field, so it can fail."""
+    text = (CHART / "dashboards" / "overview.json").read_text()
+    broken = tmp_path / "broken.json"
+    broken.write_text(text.replace('"gridPos"', '"gridPosition"', 1))
+    result = run([grafanacheck(), broken])
+    assert result.returncode == 1
+    assert "unexpected field 'gridPosition'" in result.stdout
