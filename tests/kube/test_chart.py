@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "chart"))
 
 from chart_support import (
     ALL_FEATURES,
+    CHART,
     PROMETHEUS_SYNTHETIC,
     all_metric_names,
     exported_names,
@@ -260,6 +261,54 @@ def test_rendered_chart_passes_server_side_dry_run(
             assert {"ServiceMonitor", "PrometheusRule", "ConfigMap", "KopfPeering"} <= kinds
     # Nothing was created by the dry runs.
     assert kubectl("get", "clusterrole", f"{release}-alchemiser-operator", check=False).returncode
+
+
+def test_helm_installs_upgrades_and_uninstalls_the_release(
+    kube_cluster: KubeCluster, namespace: str, extra_namespace: str
+) -> None:
+    """helm itself installs (hook included), upgrades and uninstalls the chart on the apiserver.
+
+    crds.install=false: the CRDs already exist in this shared cluster, applied by kubectl
+    (tests, `make demo`), and Helm refuses to take over objects it did not create.
+    """
+    release = f"helm-{secrets.token_hex(3)}"
+    helm = [
+        str(kube_cluster.helm_path),
+        f"--kubeconfig={kube_cluster.kubeconfig}",
+        f"--namespace={extra_namespace}",
+    ]
+    values = [
+        "--set=crds.install=false",
+        f"--set=operator.watchNamespaces={{{namespace}}}",
+        f"--set=operator.peering.name={release}",
+    ]
+
+    def helm_run(*args: str) -> str:
+        result = subprocess.run(
+            [*helm, *args], capture_output=True, text=True, check=False, timeout=300
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    try:
+        out = helm_run("install", release, str(CHART), *values, "--wait", "--timeout=120s")
+        assert "STATUS: deployed" in out and "rollout status" in out
+        peering = kube_cluster.get_json("kopfpeering", release, "-n", namespace)
+        assert peering["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
+        role = kube_cluster.get_json("clusterrole", f"{release}-alchemiser-worker")
+        assert role["rules"][0]["verbs"] == ["get", "list", "watch"]
+        out = helm_run("upgrade", release, str(CHART), *values, "--set=allowLiveTrading=true")
+        assert "STATUS: deployed" in out and "Live trading: ALLOWED" in out
+        deployment = kube_cluster.get_json(
+            "deployment", f"{release}-alchemiser-operator", "-n", extra_namespace
+        )
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert "--allow-live-trading" in container["args"]
+    finally:
+        helm_run("uninstall", release, "--wait", "--timeout=120s")
+    gone = kube_cluster.kubectl("get", "clusterrole", f"{release}-alchemiser-worker", check=False)
+    assert gone.returncode != 0 and "NotFound" in gone.stderr
+    kube_cluster.kubectl("delete", "kopfpeering", release, "-n", namespace, "--ignore-not-found")
 
 
 # ---------------------------------------------------------------- the live operator
