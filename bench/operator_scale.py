@@ -195,14 +195,23 @@ class Bench:
         return _rss_mib(self.process.pid)
 
     async def teardown(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                await asyncio.to_thread(self.process.wait, 30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        # Delete while the operator runs: its timers hold a finalizer on every strategy.
         await self.kube.delete_halt(f"{self.namespace}-halt")
         await self.kube.request("DELETE", f"/api/v1/namespaces/{self.namespace}", missing_ok=True)
+
+        async def gone() -> bool:
+            path = f"/api/v1/namespaces/{self.namespace}"
+            return await self.kube.request("GET", path, missing_ok=True) is None
+
+        try:
+            await _wait("namespace deleted", gone, 900)
+        finally:
+            if self.process is not None and self.process.poll() is None:
+                self.process.send_signal(signal.SIGINT)
+                try:
+                    await asyncio.to_thread(self.process.wait, 30)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
 
 
 async def measure(size: int, log_dir: Path) -> dict[str, float | None]:
@@ -210,6 +219,7 @@ async def measure(size: int, log_dir: Path) -> dict[str, float | None]:
         bench = Bench(kube, size, log_dir)
         try:
             await bench.setup()
+            idle = bench.rss()
             ready = await bench.ready()
             await asyncio.sleep(2)
             halt, reported = await bench.halt()
@@ -221,6 +231,7 @@ async def measure(size: int, log_dir: Path) -> dict[str, float | None]:
                 "halt_reported_s": reported,
                 "resume_s": resume,
                 "rss_mib": bench.rss(),
+                "rss_idle_mib": idle,
             }
         finally:
             await bench.teardown()

@@ -61,7 +61,6 @@ class Operator:
             "--worker-image=alchemiser:test",
             f"--worker-node-selector={NO_NODE}",
             "--resync-seconds=5",
-            "--halt-check-seconds=1",
             "--log-format=console",
             *args,
         ]  # fmt: skip
@@ -441,6 +440,7 @@ def test_op_halt_by_namespace_and_resume(kube_cluster, namespace, operator):
         assert condition(h, "Active")["status"] == "True"
         assert h["status"]["affectedStrategies"] == 1
         assert 0 <= h["status"]["propagationSeconds"] < 10
+        assert not h["metadata"].get("finalizers")  # deleting the kill switch never waits
         assert "alchemiser_halt_propagation_seconds_count" in operator.metrics()
     finally:
         kube_cluster.kubectl("delete", "tradinghalt", name, "--ignore-not-found", "--wait=false")

@@ -6,6 +6,7 @@ kopf.event. Handlers are registered on a registry built from the settings, so
 intervals are configurable and nothing happens at import.
 """
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ import kopf
 import prometheus_client
 
 from alchemiser.api import runtime
+from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
 from alchemiser.operator import halting, metrics, reconciler, results, status
 from alchemiser.operator.kube import Kube
@@ -67,7 +69,7 @@ def configure(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix=ANNOTATION_PREFIX, key="last-handled-configuration"
     )
-    # kopf timers need a finalizer (to stop them on deletion): ours, under our own name.
+    # kopf's strategy timers need a finalizer (to stop them on deletion): under our name.
     settings.persistence.finalizer = FINALIZER
     settings.posting.level = logging.INFO
     settings.peering.name = ours.peering_name
@@ -90,7 +92,7 @@ def build_registry(ours: OperatorSettings) -> kopf.OperatorRegistry:
     _register_lifecycle(registry, ours)
     _register_indices(registry)
     _register_strategies(registry, ours)
-    _register_halts(registry, ours)
+    _register_halts(registry)
     _register_jobs(registry)
     return registry
 
@@ -112,6 +114,8 @@ def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings)
 
     @kopf.on.cleanup(registry=registry, id="cleanup")
     async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+        for task in memo.context.expiry_tasks.values():
+            task.cancel()
         await memo.context.kube.close()
 
     @kopf.on.probe(id="strategies", registry=registry)
@@ -230,27 +234,55 @@ def _halt_ref(body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _register_halts(registry: kopf.OperatorRegistry, ours: OperatorSettings) -> None:
+def _register_halts(registry: kopf.OperatorRegistry) -> None:
     @kopf.on.create(*HALTS, registry=registry, backoff=BACKOFF, id="halt-create")
     @kopf.on.update(*HALTS, field="spec", registry=registry, backoff=BACKOFF, id="halt-update")
     async def halt_changed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        _schedule_expiry(body, memo, kwargs)
         await _enforce(body, memo, kwargs, measure=True)
 
     @kopf.on.resume(*HALTS, registry=registry, backoff=BACKOFF, id="halt-resume")
     async def halt_resumed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        _schedule_expiry(body, memo, kwargs)
         await _enforce(body, memo, kwargs, measure=False)
 
     @kopf.on.event(*HALTS, registry=registry, id="halt-deleted")
     async def halt_deleted(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         if kwargs.get("type") == "DELETED":
+            task = memo.context.expiry_tasks.pop(body["metadata"]["name"], None)
+            if task is not None:
+                task.cancel()
             await _enforce(body, memo, kwargs, measure=False, gone=True)
 
-    @kopf.timer(*HALTS, interval=ours.halt_check_seconds, registry=registry, id="halt-expiry")
-    async def halt_expiry(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
-        halt = halting.halt_from_body(body)
-        was_active = status.condition_status(body.get("status"), status.ACTIVE) != "False"
-        if was_active and not halt.is_active(memo.context.clock()):
-            await _enforce(body, memo, kwargs, measure=False)
+
+def _schedule_expiry(body: Mapping[str, Any], memo: kopf.Memo, indices: Mapping[str, Any]) -> None:
+    """Re-enforce a halt when its expiresAt passes (re-scheduled on every start and change).
+
+    An asyncio task rather than a kopf timer: kopf timers put a finalizer on the halt,
+    and deleting the kill switch must never wait for the operator.
+    """
+    ctx: Context = memo.context
+    halt = halting.halt_from_body(body)
+    previous = ctx.expiry_tasks.pop(halt.name, None)
+    if previous is not None:
+        previous.cancel()
+    expires_at = halt.expires_at
+    if expires_at is None or halt.deleting:
+        return
+
+    async def expire() -> None:
+        await asyncio.sleep(max(0.0, (expires_at - ctx.clock()).total_seconds()) + 0.05)
+        for _ in range(10):
+            try:
+                fresh = await ctx.kube.get_halt(halt.name)
+                if fresh is not None:
+                    await _enforce(fresh, memo, indices, measure=False)
+                return
+            except (KubeError, kopf.TemporaryError) as error:
+                log.warning("halt expiry not yet enforced", halt=halt.name, error=str(error))
+                await asyncio.sleep(BACKOFF)
+
+    ctx.expiry_tasks[halt.name] = asyncio.create_task(expire(), name=f"expire {halt.name}")
 
 
 def _register_jobs(registry: kopf.OperatorRegistry) -> None:

@@ -46,7 +46,7 @@ class Reply:
 class Kube:
     """A small async Kubernetes client on aiohttp, built from kubeconfig or in-cluster config."""
 
-    def __init__(self, configuration: Any, *, connections: int = 100) -> None:
+    def __init__(self, configuration: Any, *, connections: int = 32) -> None:
         self._config = configuration
         self._server = str(configuration.host).rstrip("/")
         context = ssl.create_default_context(cafile=configuration.ssl_ca_cert)
@@ -60,7 +60,7 @@ class Kube:
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def from_environment(cls, kubeconfig: str | None = None, *, connections: int = 100) -> "Kube":
+    def from_environment(cls, kubeconfig: str | None = None, *, connections: int = 32) -> "Kube":
         """Load in-cluster config, else the kubeconfig (KUBECONFIG or ~/.kube/config)."""
         configuration = kubernetes.client.Configuration()
         try:
@@ -185,6 +185,12 @@ class Kube:
         """Delete a TradingHalt; False when it did not exist."""
         path = f"{STRATEGIES}/{runtime.HALT_PLURAL}/{quote(name)}"
         return await self.request("DELETE", path, missing_ok=True) is not None
+
+    async def get_halt(self, name: str) -> dict[str, Any] | None:
+        """A TradingHalt, or None when it is gone."""
+        path = f"{STRATEGIES}/{runtime.HALT_PLURAL}/{quote(name)}"
+        reply = await self.request("GET", path, missing_ok=True)
+        return reply.body if reply is not None else None
 
     async def list_halts(self) -> list[dict[str, Any]]:
         """Every TradingHalt."""

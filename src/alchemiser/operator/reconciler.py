@@ -5,6 +5,7 @@ halting, status, results); every API call goes through kube.Kube; Events leave
 through the `emit` callable the handlers pass in. No kopf, no aiohttp here.
 """
 
+import asyncio
 import contextlib
 import json
 import time
@@ -131,6 +132,7 @@ class Context:
     gauge: StateGauge = field(default_factory=StateGauge)
     cronjob_generations: dict[tuple[str, str], int] = field(default_factory=dict)
     recorded_jobs: set[str] = field(default_factory=set)
+    expiry_tasks: dict[str, "asyncio.Task[None]"] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -208,11 +210,22 @@ async def reconcile(
     active_jobs: Iterable[str],
     *,
     check_credentials: bool = True,
+    apply_cronjob: bool = True,
 ) -> None:
-    """Bring one strategy's CronJob, Jobs and status in line with its spec and the halts."""
+    """Bring one strategy's CronJob, Jobs and status in line with its spec and the halts.
+
+    `apply_cronjob=False` is for halt propagation, which has already suspended the CronJob.
+    """
     started = time.monotonic()
     try:
-        await _reconcile(ctx, ref, list(halts), list(active_jobs), check_credentials)
+        await _reconcile(
+            ctx,
+            ref,
+            halts=list(halts),
+            active_jobs=list(active_jobs),
+            check_credentials=check_credentials,
+            apply_cronjob=apply_cronjob,
+        )
     except KubeError:
         metrics.RECONCILES.labels(outcome="error").inc()
         raise
@@ -223,9 +236,11 @@ async def reconcile(
 async def _reconcile(
     ctx: Context,
     ref: StrategyRef,
+    *,
     halts: list[halting.HaltView],
     active_jobs: list[str],
     check_credentials: bool,
+    apply_cronjob: bool,
 ) -> None:
     now = ctx.clock()
     current = ref.status
@@ -239,6 +254,8 @@ async def _reconcile(
     last_schedule: str | None = None
     if findings.spec is None:
         await ctx.kube.suspend_cronjob(ref.namespace, name)
+    elif not apply_cronjob:
+        last_schedule = current.get("lastScheduleTime")
     else:
         suspended = findings.spec.suspend or decision.halted or not verdict.ready
         desired = builders.build_cronjob(
@@ -374,10 +391,10 @@ async def _delete_jobs(
 
 @dataclass(frozen=True)
 class Propagation:
-    """The result of enforcing one halt: strategies it matches, and how long it took."""
+    """The result of enforcing one halt: strategies it matches, and how long suspending took."""
 
     affected: int
-    seconds: float
+    seconds: float  # from the start of propagation until the last CronJob was suspended
     failures: int
 
 
@@ -403,26 +420,43 @@ async def propagate(
         if halt_name in ref.halted_by
         or (this is not None and this.is_active(now) and this.matches(ref.namespace, ref.labels))
     ]
-    calls = []
-    for ref in selected:
-        decision = halting.decide(halts, ref.namespace, ref.labels, now)
-        calls.append(
-            reconcile(
-                ctx,
-                ref,
-                halts,
-                jobs.get((ref.namespace, ref.name), []),
-                check_credentials=not decision.halted,
-            )
+    decisions = {id(ref): halting.decide(halts, ref.namespace, ref.labels, now) for ref in selected}
+    # Phase 1, the kill switch proper: one small write per CronJob to halt, all at once
+    # (bounded). Status, Events and Job deletion follow in phase 2.
+    halted = [ref for ref in selected if decisions[id(ref)].halted]
+    suspends = [
+        ctx.kube.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name)) for ref in halted
+    ]
+    outcomes = await gather_bounded(ctx.settings.concurrency, suspends)
+    suspended_after = time.monotonic() - started
+    calls = [
+        reconcile(
+            ctx,
+            ref,
+            halts,
+            jobs.get((ref.namespace, ref.name), []),
+            check_credentials=not decisions[id(ref)].halted,
+            apply_cronjob=not decisions[id(ref)].halted,
         )
-    outcomes = await gather_bounded(ctx.settings.concurrency, calls)
+        for ref in selected
+    ]
+    outcomes += await gather_bounded(ctx.settings.concurrency, calls)
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     for failure in failures[:5]:
         log.warning("halt propagation failed for a strategy", halt=halt_name, error=str(failure))
     affected = 0
     if this is not None and this.is_active(now):
         affected = sum(1 for ref in selected if this.matches(ref.namespace, ref.labels))
-    return Propagation(affected, time.monotonic() - started, len(failures))
+    log.info(
+        "propagated a halt change",
+        halt=halt_name,
+        strategies=len(selected),
+        suspended=len(halted),
+        suspend_seconds=round(suspended_after, 3),
+        total_seconds=round(time.monotonic() - started, 3),
+        failures=len(failures),
+    )
+    return Propagation(affected, suspended_after, len(failures))
 
 
 def export_halts(halts: Iterable[halting.HaltView], now: datetime) -> None:

@@ -36,7 +36,6 @@ class OperatorSettings:
     standalone: bool = False
     priority: int | None = None  # None: random per process, so a second replica stays passive
     resync_seconds: float = 45.0
-    halt_check_seconds: float = 5.0
     concurrency: int = 64
     log_format: str = "json"
     log_level: str = "INFO"
@@ -102,11 +101,6 @@ _FLAGS: Mapping[str, tuple[str, str, str]] = {
         "--resync-seconds",
         "ALCHEMISER_RESYNC_SECONDS",
         "drift-repair timer interval, under 60",
-    ),
-    "halt_check_seconds": (
-        "--halt-check-seconds",
-        "ALCHEMISER_HALT_CHECK_SECONDS",
-        "halt expiry check interval",
     ),
     "concurrency": (
         "--concurrency",
@@ -175,9 +169,8 @@ def _validated(raw: dict[str, Any]) -> OperatorSettings:
             values[name] = _positive_int(name, values[name])
     if "priority" in values:
         values["priority"] = _int(values["priority"], "priority")
-    for name in ("resync_seconds", "halt_check_seconds"):
-        if name in values:
-            values[name] = _positive_float(name, values[name])
+    if "resync_seconds" in values:
+        values["resync_seconds"] = _positive_float("resync_seconds", values["resync_seconds"])
     if values.get("image_pull_policy", "IfNotPresent") not in PULL_POLICIES:
         raise ConfigError(f"image_pull_policy must be one of {', '.join(PULL_POLICIES)}")
     if values.get("resync_seconds", 45.0) >= 60:
