@@ -311,6 +311,54 @@ def test_helm_installs_upgrades_and_uninstalls_the_release(
     kube_cluster.kubectl("delete", "kopfpeering", release, "-n", namespace, "--ignore-not-found")
 
 
+def test_cluster_wide_install_grants_the_same_verbs_everywhere_and_no_more(
+    kube_cluster: KubeCluster,
+    namespace: str,
+    extra_namespace: str,
+    cluster_objects: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    """Default values (all namespaces): the operator's verbs hold in any namespace, no more."""
+    release = f"wide-{secrets.token_hex(3)}"
+    values = {"workers": {"namespaces": [namespace]}}
+    docs = _render(kube_cluster, values, release=release, namespace=extra_namespace, tmp=tmp_path)
+    rbac = [
+        doc
+        for doc in docs
+        if doc["kind"] in {"ServiceAccount", "ClusterRole", "ClusterRoleBinding"}
+    ]
+    cluster_objects.extend(_outside(rbac, {namespace, extra_namespace}))
+    _apply(kube_cluster.kubectl, rbac)
+    operator = f"system:serviceaccount:{extra_namespace}:{release}-alchemiser-operator"
+    for args in (
+        ("list", "tradingstrategies.alchemiser.io", "--all-namespaces"),
+        ("watch", "jobs.batch", "--all-namespaces"),
+        ("patch", "tradingstrategies.alchemiser.io", "--subresource=status", "-n", "default"),
+        ("create", "cronjobs.batch", "-n", "default"),
+        ("get", "secrets", "-n", "default"),
+        ("create", "events", "-n", "default"),
+        ("patch", "clusterkopfpeerings.kopf.dev"),
+        ("list", "customresourcedefinitions.apiextensions.k8s.io"),
+        ("patch", "tradinghalts.alchemiser.io", "--subresource=status"),
+    ):
+        assert _can(kube_cluster, operator, *args), args
+    for args in (
+        ("list", "secrets", "--all-namespaces"),
+        ("create", "tradinghalts.alchemiser.io"),
+        ("delete", "tradinghalts.alchemiser.io"),
+        ("update", "tradingstrategies.alchemiser.io", "-n", "default"),
+        ("delete", "cronjobs.batch", "-n", "default"),
+        ("list", "namespaces"),
+        ("create", "pods", "-n", "default"),
+        ("create", "clusterroles.rbac.authorization.k8s.io"),
+        ("patch", "kopfpeerings.kopf.dev", "-n", "default"),
+    ):
+        assert not _can(kube_cluster, operator, *args), args
+    _check_worker_permissions(
+        kube_cluster, f"system:serviceaccount:{namespace}:alchemiser-worker", namespace
+    )
+
+
 # ---------------------------------------------------------------- the live operator
 
 
