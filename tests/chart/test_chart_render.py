@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from chart_support import (
     render_notes,
     run,
 )
+
+from alchemiser.operator.kube import Kube
 
 
 def test_helm_lint_strict_passes() -> None:
@@ -173,6 +176,15 @@ def test_every_operator_rule_is_justified_by_a_comment() -> None:
         for index, line in enumerate(lines):
             if line.strip().startswith("- apiGroups:"):
                 assert lines[index - 1].strip().startswith("#"), f"{name}:{index + 1} {line}"
+
+
+def test_rbac_justifications_name_code_that_exists() -> None:
+    """Every `Kube.method` a rule's comment cites is a method of alchemiser.operator.kube.Kube."""
+    text = (CHART / "templates" / "rbac-operator.yaml").read_text()
+    cited = set(re.findall(r"\bKube\.([a-z_]+)", text))
+    assert len(cited) >= 10
+    missing = sorted(name for name in cited if not callable(getattr(Kube, name, None)))
+    assert not missing, f"rbac-operator.yaml cites Kube methods that no longer exist: {missing}"
 
 
 @pytest.mark.parametrize(
