@@ -8,7 +8,6 @@ intervals are configurable and nothing happens at import.
 
 import asyncio
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -202,8 +201,8 @@ async def _enforce(
     halt = halting.halt_from_body(body)
     seconds = None
     if measure and halt.is_active(now) and halt.created_at is not None:
-        # creationTimestamp has whole seconds (it floors), so this never under-reports.
-        seconds = max(result.seconds, time.time() - halt.created_at.timestamp())
+        # creationTimestamp has whole seconds (it floors): this may over-report by < 1 s.
+        seconds = max(result.seconds, result.suspended_at - halt.created_at.timestamp())
         metrics.HALT_PROPAGATION_SECONDS.observe(seconds)
     new_status = status.halt_status(
         body.get("status"),

@@ -395,6 +395,7 @@ class Propagation:
 
     affected: int
     seconds: float  # from the start of propagation until the last CronJob was suspended
+    suspended_at: float  # wall-clock time (Unix seconds) when the last CronJob was suspended
     failures: int
 
 
@@ -429,6 +430,7 @@ async def propagate(
     ]
     outcomes = await gather_bounded(ctx.settings.concurrency, suspends)
     suspended_after = time.monotonic() - started
+    suspended_at = time.time()
     calls = [
         reconcile(
             ctx,
@@ -456,7 +458,7 @@ async def propagate(
         total_seconds=round(time.monotonic() - started, 3),
         failures=len(failures),
     )
-    return Propagation(affected, suspended_after, len(failures))
+    return Propagation(affected, suspended_after, suspended_at, len(failures))
 
 
 def export_halts(halts: Iterable[halting.HaltView], now: datetime) -> None:
