@@ -12,7 +12,7 @@ TradingHalt is created. Measured on one clock (this process):
 - halt -> SIGTERM: the pod runner (standing in for kubelet) signalled the worker;
 - halt -> worker exit: the worker process ended (after canceling its open orders).
 
-Uses the cluster in .devcluster/ (started if not running), the operator and the
+Uses the cluster in .devcluster/ or $DEVCLUSTER_DIR (started if not running), the operator and the
 local pod runner as processes, as tests/kube/e2e does. Prints each run and the medians.
 """
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -35,14 +36,15 @@ from kubetest import KubeCluster  # noqa: E402
 
 SYMBOLS = "SPY QQQ IWM DIA TLT IEF GLD SLV XLK XLF XLE XLV XLY XLP XLU VTV VOX BSV KMLM UUP"
 BASKET = dict.fromkeys(SYMBOLS.split(), 0.05)
-STATE = REPO / ".devcluster"
+STATE = Path(os.environ.get("DEVCLUSTER_DIR") or REPO / ".devcluster")
 
 
 def cluster() -> KubeCluster:
     """The local control plane, started if needed."""
     devcluster = [sys.executable, str(REPO / "hack" / "devcluster.py")]
-    if subprocess.run([*devcluster, "status"], capture_output=True, check=False).returncode:
-        subprocess.run([*devcluster, "up"], check=True)
+    state = ["--state-dir", str(STATE)]
+    if subprocess.run([*devcluster, "status", *state], capture_output=True, check=False).returncode:
+        subprocess.run([*devcluster, "up", *state], check=True)
     return KubeCluster.from_record(STATE)
 
 
