@@ -664,6 +664,9 @@ def next_steps(strategy: dict[str, Any], metrics: int) -> None:
 
 # --- commands ----------------------------------------------------------------------------------
 def up() -> int:
+    if os.geteuid() != 0:
+        print("make demo needs root: the local pod runner bind-mounts volumes", file=sys.stderr)
+        return 1
     STATE.mkdir(parents=True, exist_ok=True)
     record = load()
     try:
