@@ -754,3 +754,24 @@ def test_second_replica_stays_passive(kube_cluster, namespace, start_operator):
     assert len(peering.get("status") or {}) == 2
     assert "nuclear-trader" not in low.logs()
     kube_cluster.kubectl("delete", "tradingstrategy", "nuclear-trader", "-n", namespace)
+
+
+def test_op_halt_and_resume_commands(kube_cluster, namespace, operator):
+    """`alchemiser halt` creates a TradingHalt the operator enforces; `resume` deletes it."""
+    ready_strategy(kube_cluster, namespace)
+    name = f"{namespace}-cli"
+    command = [sys.executable, "-m", "alchemiser.cli"]
+    try:
+        done = subprocess.run(
+            [*command, "halt", name, "--reason", "cli test", "-n", namespace],
+            env=kube_cluster.env, capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        wait_suspended(kube_cluster, namespace, True, timeout=15)
+    finally:
+        done = subprocess.run(
+            [*command, "resume", name],
+            env=kube_cluster.env, capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    wait_suspended(kube_cluster, namespace, False, timeout=30)

@@ -155,3 +155,17 @@ def test_identity_labels_are_sorted_in_env(spec, settings):
     assert builders.build_cronjob(one, spec, settings, suspend=False) == builders.build_cronjob(
         two, spec, settings, suspend=False
     )
+
+
+def test_drifted_ignores_server_defaults_but_sees_edits(identity, spec, settings):
+    """Extra server-side fields are no drift; a changed or missing field we set is."""
+    desired = builders.build_cronjob(identity, spec, settings, suspend=False)
+    actual = json.loads(json.dumps(desired))
+    actual["spec"]["jobTemplate"]["spec"]["template"]["spec"]["dnsPolicy"] = "ClusterFirst"
+    actual["status"] = {"lastScheduleTime": "2026-11-27T10:00:00Z"}
+    assert not builders.drifted(desired, actual)
+    actual["spec"]["schedule"] = "* * * * *"
+    assert builders.drifted(desired, actual)
+    del actual["spec"]["schedule"]
+    assert builders.drifted(desired, actual)
+    assert builders.drifted(desired, None)

@@ -1,12 +1,20 @@
 """Operator settings: flags override environment variables, which override defaults."""
 
 import argparse
+from datetime import UTC, datetime
 
 import pytest
 
 from alchemiser import __version__
 from alchemiser.errors import ConfigError
 from alchemiser.operator import settings
+from alchemiser.operator.cli import halt_manifest, register
+
+
+def build_parser():
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    return parser
 
 
 def _parse(argv, env=None):
@@ -94,3 +102,25 @@ def test_namespace_flags():
     assert _parse(["--all-namespaces"]).namespaces == ()
     with pytest.raises(ConfigError):
         _parse(["--all-namespaces", "--namespace", "a"])
+
+
+def test_halt_command_builds_a_limited_expiring_halt():
+    """`alchemiser halt` turns its flags into a TradingHalt with namespaces, selector, expiry."""
+    args = build_parser().parse_args(
+        ["halt", "outage", "--reason", "broker outage", "-n", "prod", "-l", "team=quant",
+         "--expires-in", "30m", "--mode", "ReduceOnly"]
+    )  # fmt: skip
+    manifest = halt_manifest(args, datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+    assert manifest["metadata"] == {"name": "outage"}
+    assert manifest["spec"] == {
+        "reason": "broker outage",
+        "mode": "ReduceOnly",
+        "namespaces": ["prod"],
+        "strategySelector": {"matchLabels": {"team": "quant"}},
+        "expiresAt": "2026-11-27T15:30:00Z",
+    }
+    with pytest.raises(ConfigError):
+        halt_manifest(
+            build_parser().parse_args(["halt", "x", "--reason", "r", "--expires-in", "soon"]),
+            datetime(2026, 11, 27, tzinfo=UTC),
+        )

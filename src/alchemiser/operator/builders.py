@@ -254,3 +254,20 @@ def build_manual_job(cronjob: Mapping[str, Any], token: str) -> dict[str, Any]:
         },
         "spec": template["spec"],
     }
+
+
+def drifted(desired: Any, actual: Any) -> bool:
+    """True when a field set in `desired` is missing or different in `actual`.
+
+    Fields only in `actual` (server defaults, status) are not drift. Used by the drift
+    timer to read-and-compare instead of writing every CronJob every interval.
+    """
+    if isinstance(desired, Mapping):
+        if not isinstance(actual, Mapping):
+            return True
+        return any(drifted(value, actual.get(key)) for key, value in desired.items())
+    if isinstance(desired, list):
+        if not isinstance(actual, list) or len(desired) != len(actual):
+            return True
+        return any(drifted(d, a) for d, a in zip(desired, actual, strict=True))
+    return bool(desired != actual)

@@ -118,7 +118,7 @@ def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings)
         await memo.context.kube.close()
 
     @kopf.on.probe(id="strategies", registry=registry)
-    def probe_strategies(memo: kopf.Memo, **_: Any) -> int:
+    async def probe_strategies(memo: kopf.Memo, **_: Any) -> int:
         return len(memo.context.gauge.states)
 
 
@@ -126,17 +126,17 @@ def _register_indices(registry: kopf.OperatorRegistry) -> None:
     """kopf's in-memory cache, filled from the API before any handler runs."""
 
     @kopf.index(*STRATEGIES, registry=registry, id="strategy_index")
-    def strategy_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], StrategyRef]:
+    async def strategy_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], StrategyRef]:
         ref = StrategyRef.from_body(body)
         return {(ref.namespace, ref.name): ref}
 
     @kopf.index(*HALTS, registry=registry, id="halt_index")
-    def halt_index(body: kopf.Body, **_: Any) -> dict[str, halting.HaltView]:
+    async def halt_index(body: kopf.Body, **_: Any) -> dict[str, halting.HaltView]:
         halt = halting.halt_from_body(body)
         return {halt.name: halt}
 
     @kopf.index(*JOBS, labels=OURS, registry=registry, id="active_job_index")
-    def active_job_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], str] | None:
+    async def active_job_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], str] | None:
         metadata = body.get("metadata") or {}
         if metadata.get("deletionTimestamp") or results.job_finish(body) is not None:
             return None
@@ -148,7 +148,6 @@ def _register_strategies(registry: kopf.OperatorRegistry, ours: OperatorSettings
     @kopf.on.resume(*STRATEGIES, registry=registry, backoff=BACKOFF, id="reconcile-resume")
     @kopf.on.create(*STRATEGIES, registry=registry, backoff=BACKOFF, id="reconcile-create")
     @kopf.on.update(*STRATEGIES, registry=registry, backoff=BACKOFF, id="reconcile-update")
-    @kopf.timer(*STRATEGIES, interval=ours.resync_seconds, registry=registry, id="resync")
     async def reconcile_strategy(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         ref = StrategyRef.from_body(body)
         await reconciler.reconcile(
@@ -156,6 +155,17 @@ def _register_strategies(registry: kopf.OperatorRegistry, ours: OperatorSettings
             ref,
             _halts(kwargs["halt_index"]),
             _jobs_of(kwargs["active_job_index"], ref.namespace, ref.name),
+        )
+
+    @kopf.timer(*STRATEGIES, interval=ours.resync_seconds, registry=registry, id="resync")
+    async def resync_strategy(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        ref = StrategyRef.from_body(body)
+        await reconciler.reconcile(
+            memo.context,
+            ref,
+            _halts(kwargs["halt_index"]),
+            _jobs_of(kwargs["active_job_index"], ref.namespace, ref.name),
+            only_if_drifted=True,
         )
 
     @kopf.on.update(*STRATEGIES, registry=registry, backoff=BACKOFF, id="run-now")
@@ -167,7 +177,7 @@ def _register_strategies(registry: kopf.OperatorRegistry, ours: OperatorSettings
         await reconciler.run_now(memo.context, ref, new, _halts(kwargs["halt_index"]))
 
     @kopf.on.event(*STRATEGIES, registry=registry, id="strategy-gone")
-    def strategy_gone(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+    async def strategy_gone(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         if kwargs.get("type") == "DELETED":
             metadata = body.get("metadata") or {}
             reconciler.forget_strategy(memo.context, metadata["namespace"], metadata["name"])

@@ -25,7 +25,8 @@ from kubernetes.config.config_exception import ConfigException
 from alchemiser.api import runtime
 from alchemiser.errors import KubeError
 
-TIMEOUT: Final = aiohttp.ClientTimeout(total=30, connect=10)
+# Network timeouts only: waiting for a free pooled connection under load is not an error.
+TIMEOUT: Final = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=30)
 APPLY: Final = "application/apply-patch+yaml"  # JSON is YAML
 MERGE: Final = "application/merge-patch+json"
 STRATEGIES: Final = f"/apis/{runtime.GROUP}/{runtime.VERSION}"
@@ -218,12 +219,12 @@ class Kube:
         reply = await self.request("GET", _batch_path("CronJob", namespace, name), missing_ok=True)
         return reply.body if reply is not None else None
 
-    async def suspend_cronjob(self, namespace: str, name: str) -> None:
-        """Suspend a CronJob we cannot rebuild (invalid spec); a missing one is fine."""
+    async def suspend_cronjob(self, namespace: str, name: str, suspend: bool = True) -> None:
+        """Set spec.suspend with one merge patch (halt propagation); a missing CronJob is fine."""
         await self.request(
             "PATCH",
             _batch_path("CronJob", namespace, name),
-            body={"spec": {"suspend": True}},
+            body={"spec": {"suspend": suspend}},
             params={"fieldManager": runtime.FIELD_MANAGER},
             content_type=MERGE,
             missing_ok=True,

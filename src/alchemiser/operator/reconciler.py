@@ -211,10 +211,12 @@ async def reconcile(
     *,
     check_credentials: bool = True,
     apply_cronjob: bool = True,
+    only_if_drifted: bool = False,
 ) -> None:
     """Bring one strategy's CronJob, Jobs and status in line with its spec and the halts.
 
-    `apply_cronjob=False` is for halt propagation, which has already suspended the CronJob.
+    `apply_cronjob=False` is for halt propagation, which has already flipped the CronJob;
+    `only_if_drifted=True` (the drift timer) reads the CronJob and writes only on drift.
     """
     started = time.monotonic()
     try:
@@ -225,6 +227,7 @@ async def reconcile(
             active_jobs=list(active_jobs),
             check_credentials=check_credentials,
             apply_cronjob=apply_cronjob,
+            only_if_drifted=only_if_drifted,
         )
     except KubeError:
         metrics.RECONCILES.labels(outcome="error").inc()
@@ -241,6 +244,7 @@ async def _reconcile(
     active_jobs: list[str],
     check_credentials: bool,
     apply_cronjob: bool,
+    only_if_drifted: bool,
 ) -> None:
     now = ctx.clock()
     current = ref.status
@@ -250,20 +254,22 @@ async def _reconcile(
     decision = halting.decide(halts, ref.namespace, ref.labels, now)
     verdict = findings.verdict or _kept_verdict(current, ref)
     name = builders.cronjob_name(ref.name)
-    suspended = True
+    spec = findings.spec
+    suspended = spec is None or spec.suspend or decision.halted or not verdict.ready
     last_schedule: str | None = None
-    if findings.spec is None:
+    if spec is None:
         await ctx.kube.suspend_cronjob(ref.namespace, name)
     elif not apply_cronjob:
         last_schedule = current.get("lastScheduleTime")
     else:
-        suspended = findings.spec.suspend or decision.halted or not verdict.ready
-        desired = builders.build_cronjob(
-            ref.identity, findings.spec, ctx.settings, suspend=suspended
-        )
-        live, created = await ctx.kube.apply(desired)
+        desired = builders.build_cronjob(ref.identity, spec, ctx.settings, suspend=suspended)
+        live = await ctx.kube.get_cronjob(ref.namespace, name) if only_if_drifted else None
+        if live is None or builders.drifted(desired, live):
+            if only_if_drifted:
+                log.info("repairing CronJob drift", namespace=ref.namespace, cronjob=name)
+            live, created = await ctx.kube.apply(desired)
+            _cronjob_events(ctx, ref, live, created)
         last_schedule = (live.get("status") or {}).get("lastScheduleTime")
-        _cronjob_events(ctx, ref, live, created)
     if decision.halted:
         await _delete_jobs(ctx, ref, active_jobs, decision)
     new_status = status.strategy_status(
@@ -406,11 +412,11 @@ async def propagate(
     strategies: Iterable[StrategyRef],
     jobs: Mapping[tuple[str, str], list[str]],
 ) -> Propagation:
-    """Reconcile, concurrently and bounded, every strategy this halt matches or used to match.
+    """Re-evaluate, concurrently and bounded, every strategy this halt matches or matched.
 
-    `halts` are all halts that exist now (the one being deleted left out). Strategies
-    that end up halted take the fast path (no Secret read: a halted CronJob is
-    suspended whatever the credentials); strategies being released get a full reconcile.
+    `halts` are all halts that exist now (the one being deleted left out). CronJobs are
+    flipped first with one merge patch each; status and Job deletion follow. Secrets are
+    not re-read here: the drift timer's full reconcile confirms readiness within a minute.
     """
     started = time.monotonic()
     now = ctx.clock()
@@ -422,13 +428,19 @@ async def propagate(
         or (this is not None and this.is_active(now) and this.matches(ref.namespace, ref.labels))
     ]
     decisions = {id(ref): halting.decide(halts, ref.namespace, ref.labels, now) for ref in selected}
-    # Phase 1, the kill switch proper: one small write per CronJob to halt, all at once
-    # (bounded). Status, Events and Job deletion follow in phase 2.
+    # Phase 1, the kill switch proper: one small write per CronJob, all at once (bounded).
+    # Released strategies are unsuspended the same way when their last status says Ready;
+    # phase 2 writes status, Events and deletes Jobs; the resync timer re-verifies the rest.
     halted = [ref for ref in selected if decisions[id(ref)].halted]
-    suspends = [
-        ctx.kube.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name)) for ref in halted
+    released = [ref for ref in selected if not decisions[id(ref)].halted and _runnable(ref)]
+    flips = [
+        ctx.kube.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), True)
+        for ref in halted
+    ] + [
+        ctx.kube.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), False)
+        for ref in released
     ]
-    outcomes = await gather_bounded(ctx.settings.concurrency, suspends)
+    outcomes = await gather_bounded(ctx.settings.concurrency, flips)
     suspended_after = time.monotonic() - started
     suspended_at = time.time()
     calls = [
@@ -437,8 +449,8 @@ async def propagate(
             ref,
             halts,
             jobs.get((ref.namespace, ref.name), []),
-            check_credentials=not decisions[id(ref)].halted,
-            apply_cronjob=not decisions[id(ref)].halted,
+            check_credentials=False,
+            apply_cronjob=False,
         )
         for ref in selected
     ]
@@ -459,6 +471,13 @@ async def propagate(
         failures=len(failures),
     )
     return Propagation(affected, suspended_after, suspended_at, len(failures))
+
+
+def _runnable(ref: StrategyRef) -> bool:
+    """Whether, halts aside, the strategy's CronJob should run (its last status said Ready)."""
+    spec, _ = _spec(ref)
+    ready = status.condition_status(ref.status, status.READY) == "True"
+    return spec is not None and not spec.suspend and ready
 
 
 def export_halts(halts: Iterable[halting.HaltView], now: datetime) -> None:
