@@ -6,14 +6,21 @@ after a retryable failure (timeout, connection error, 429, 5xx) the id is looked
 again before the same order, with the same id, is retried (bounded, tenacity).
 Orders of one phase go out concurrently on a bounded pool. A `gate` runs before
 every submission (the halt check); a stop event (SIGTERM) ends submitting at once.
+
+A limit order is settled with bounded re-pegs: after a bounded wait an unfilled order
+is canceled, the cancel confirmed (so the unfilled quantity is known and nothing can
+fill twice), and the rest is sent again at a fresh price, judged by the risk engine
+again, under its own deterministic id (a re-run finds it). After MAX_REPEGS re-pegs
+whatever is left is canceled and reported, never left open.
 """
 
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -32,10 +39,13 @@ from alchemiser.errors import (
     RiskRejected,
 )
 from alchemiser.logs import get_logger
-from alchemiser.worker.broker.port import Broker, BrokerOrder, OrderRequest
+from alchemiser.worker.broker.port import Broker, BrokerOrder, OrderKind, OrderRequest
 from alchemiser.worker.planner import PlannedOrder
+from alchemiser.worker.risk import Decision
 
 log = get_logger(__name__)
+
+MAX_REPEGS = 2  # re-pegs of one limit order before its remainder is canceled
 
 
 class LegStatus(StrEnum):
@@ -59,6 +69,17 @@ class Leg:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class RepegPlan:
+    """How a run re-pegs its limit orders: the bounds, the ids and the next order, judged."""
+
+    wait: float  # seconds each order of a leg gets to fill before it is canceled
+    client_order_id: Callable[[PlannedOrder, int], str]  # (leg's order, n) -> n-th re-peg's id
+    # (leg's order, unfilled qty, USD the leg filled so far) -> the re-peg, passed or rejected
+    next_order: Callable[[PlannedOrder, float, float], Decision]
+    attempts: int = MAX_REPEGS
+
+
 class _Stopped(Exception):
     """Raised inside a retry loop when the run must stop submitting."""
 
@@ -75,6 +96,7 @@ class Executor:
         concurrency: int = 8,
         submit_attempts: int = 5,
         max_backoff: float = 2.0,
+        poll: float = 0.2,
         logger: Any = None,
     ) -> None:
         self._broker = broker
@@ -84,6 +106,10 @@ class Executor:
         self._attempts = submit_attempts
         self._max_backoff = max_backoff
         self._log = logger if logger is not None else log
+        self._poll_every = poll
+        # Re-pegs are judged and sent one at a time, so the account figures each risk
+        # check reads already include the re-pegs before it.
+        self._repeg_lock = threading.Lock()
 
     def submit_all(self, orders: Sequence[tuple[PlannedOrder, str]]) -> list[Leg]:
         """Submit (order, client order id) pairs concurrently; one Leg each, in order."""
@@ -201,6 +227,138 @@ class Executor:
             return self._broker.order_by_client_id(client_order_id)
         except BrokerUnavailable:
             return None
+
+    # -- limit orders: bounded re-pegs ----------------------------------------------------
+
+    def settle(self, legs: Sequence[Leg], plan: RepegPlan) -> list[list[Leg]]:
+        """Drive each sent limit leg to its end: wait, cancel and re-peg (bounded), cancel the rest.
+
+        Returns one chain per leg, in order: the leg with its last known broker order,
+        then its re-pegs. Legs that are not working limit orders come back unchanged.
+        """
+        if not legs:
+            return []
+        workers = min(self._concurrency, len(legs))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="repeg") as pool:
+            return list(pool.map(lambda leg: self._settle(leg, plan), legs))
+
+    def _settle(self, leg: Leg, plan: RepegPlan) -> list[Leg]:
+        chain = [leg]
+        if (
+            leg.order.kind is not OrderKind.LIMIT
+            or leg.status not in (LegStatus.SUBMITTED, LegStatus.EXISTING)
+            or leg.broker_order is None
+        ):
+            return chain
+        filled_value = 0.0
+        working: BrokerOrder = leg.broker_order
+        for attempt in range(1, plan.attempts + 2):
+            current = chain[-1]
+            order = self._await(working, plan.wait)
+            if self._stop.is_set():  # SIGTERM: the run's stop path cancels what is open
+                chain[-1] = replace(current, broker_order=order)
+                return chain
+            if not order.is_terminal:
+                order = self._cancel(order, plan.wait)
+            chain[-1] = replace(current, broker_order=order)
+            if not order.is_terminal:
+                # What is left is unknown: a re-peg now could buy or sell it twice.
+                chain[-1] = replace(chain[-1], reason="cancel not confirmed; not re-pegged")
+                return chain
+            unfilled = unfilled_qty(order)
+            filled_value += order.filled_qty * (order.filled_avg_price or 0.0)
+            if order.status != "canceled" or unfilled <= 0:
+                return chain
+            if attempt > plan.attempts:
+                note = f"{unfilled:g} shares unfilled after {plan.attempts} re-pegs"
+                self._log.warning(
+                    "canceled the unfilled remainder after the last re-peg",
+                    client_order_id=order.client_order_id,
+                    symbol=order.symbol,
+                    unfilled=unfilled,
+                )
+                chain[-1] = replace(chain[-1], reason=note)
+                return chain
+            sent = self._repeg(leg.order, attempt, unfilled, filled_value, plan)
+            chain.append(sent)
+            if (
+                sent.status not in (LegStatus.SUBMITTED, LegStatus.EXISTING)
+                or not sent.broker_order
+            ):
+                return chain
+            working = sent.broker_order
+        return chain  # pragma: no cover - the loop returns at attempt attempts + 1
+
+    def _repeg(
+        self, order: PlannedOrder, attempt: int, unfilled: float, filled: float, plan: RepegPlan
+    ) -> Leg:
+        """Send the `attempt`-th re-peg of a leg's unfilled rest, unless it already exists."""
+        cid = plan.client_order_id(order, attempt)
+        rest = replace(order, qty=unfilled, notional=None)
+        bound = self._log.bind(client_order_id=cid, symbol=order.symbol, side=order.side)
+        try:
+            if self._stop.is_set():
+                return Leg(rest, cid, LegStatus.STOPPED, reason="run stopped")
+            existing = self._broker.order_by_client_id(cid)
+            if existing is not None:  # a re-run of the same run id
+                bound.info("re-peg already existed; not submitted again", status=existing.status)
+                found = replace(rest, qty=existing.qty, limit_price=existing.limit_price)
+                return Leg(found, cid, LegStatus.EXISTING, existing)
+            with self._repeg_lock:
+                decision = plan.next_order(order, unfilled, filled)
+                if decision.reason is not None:
+                    bound.warning("risk engine rejected a re-peg", reason=decision.reason)
+                    reason = f"re-peg {attempt} rejected: {decision.reason}"
+                    return Leg(decision.order, cid, LegStatus.REJECTED, reason=reason)
+                bound.info(
+                    "re-pegged the unfilled rest of a limit order",
+                    attempt=attempt,
+                    qty=unfilled,
+                    limit_price=decision.order.limit_price,
+                )
+                return self.submit(decision.order, cid)
+        except AlchemiserError as error:  # the rest is canceled: nothing is left unknown
+            bound.warning("re-peg not sent", reason=f"{type(error).__name__}: {error}")
+            reason = f"re-peg {attempt} not sent: {type(error).__name__}: {error}"
+            return Leg(rest, cid, LegStatus.REJECTED, reason=reason)
+
+    def _await(self, order: BrokerOrder, timeout: float) -> BrokerOrder:
+        """Poll an order until it is terminal, `timeout` passes or the run stops."""
+        deadline = time.monotonic() + timeout
+        latest = order
+        while not latest.is_terminal:
+            left = deadline - time.monotonic()
+            if left <= 0 or self._stop.wait(min(self._poll_every, left)):
+                break
+            latest = self._poll(order.client_order_id) or latest
+        return latest
+
+    def _cancel(self, order: BrokerOrder, timeout: float) -> BrokerOrder:
+        """Cancel an order and wait (bounded) until the broker confirms it is done."""
+        try:
+            self._broker.cancel(order.id)
+        except OrderRejected as error:  # not cancelable: it finished in the meantime
+            self._log.info(
+                "order was not cancelable", client_order_id=order.client_order_id, reason=str(error)
+            )
+        except BrokerUnavailable as error:
+            self._log.warning(
+                "cancel failed; looking the order up",
+                client_order_id=order.client_order_id,
+                reason=str(error),
+            )
+        latest = self._poll(order.client_order_id) or order
+        return latest if latest.is_terminal else self._await(latest, timeout)
+
+
+def unfilled_qty(order: BrokerOrder) -> float:
+    """Shares of a quantity order the broker has not filled (0 for notional orders)."""
+    if order.qty is None:
+        return 0.0
+    # In decimal, as the broker counts: float subtraction could round a position-closing
+    # rest above the shares actually held.
+    rest = Decimal(repr(order.qty)) - Decimal(repr(order.filled_qty))
+    return max(float(rest), 0.0)
 
 
 def cancel_open_orders(broker: Broker, prefix: str, since: datetime, logger: Any) -> None:

@@ -30,3 +30,11 @@ def client_order_id(strategy_uid: str, run_id: str, leg: str) -> str:
 def leg(side: str, symbol: str) -> str:
     """Return the leg name of an order: at most one order per side and symbol per run."""
     return f"{side}-{symbol}"
+
+
+def repeg(leg_name: str, attempt: int) -> str:
+    """Return the leg name of a leg's `attempt`-th re-peg, e.g. "buy-SPY-r1".
+
+    Tickers are upper case, so the lower-case suffix never names an ordinary leg.
+    """
+    return f"{leg_name}-r{attempt}"

@@ -7,11 +7,14 @@ halt guard, strategies, clock, stop event) is passed in. Missing data, a strateg
 error or an unreadable halt state mean no orders and outcome Failed: there is no
 fallback to cash. A stop (SIGTERM) ends submitting at once and, unless only a
 ReduceOnly halt applies, cancels the open orders this run placed; outcome Halted.
+Limit orders of each phase are settled before the run moves on: re-pegged a bounded
+number of times (each re-peg priced at a fresh latest trade and judged by the risk
+engine against fresh account figures), then whatever is left is canceled.
 """
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,12 +37,20 @@ from alchemiser.worker import ids, planner, risk
 from alchemiser.worker.broker.port import Account, Broker, BrokerOrder, OrderKind, Position, Side
 from alchemiser.worker.clock import Session, open_session
 from alchemiser.worker.config import RunConfig
-from alchemiser.worker.execution import Executor, Leg, LegStatus, cancel_open_orders
+from alchemiser.worker.execution import (
+    MAX_REPEGS,
+    Executor,
+    Leg,
+    LegStatus,
+    RepegPlan,
+    cancel_open_orders,
+    unfilled_qty,
+)
 from alchemiser.worker.halts import HaltGuard, HaltVerdict
 from alchemiser.worker.market import PriceHistory, calendar_days_for
 from alchemiser.worker.planner import PlannedOrder, PlanSettings, PortfolioView
 from alchemiser.worker.report import RunRecord, build_result, order_report
-from alchemiser.worker.strategies import Strategy
+from alchemiser.worker.strategies import Decision, Strategy
 
 NEW_YORK = ZoneInfo("America/New_York")
 log = get_logger(__name__)
@@ -120,6 +131,7 @@ class _Run:
             allowed_symbols=frozenset(self.spec.risk.allowed_symbols),
         )
         self.prefix = ids.run_prefix(config.uid, config.run_id)
+        self.remainders = 0  # limit legs that ended with their rest canceled unfilled
 
     def execute(self) -> tuple[Outcome, str]:
         verdict = self._halts()
@@ -194,6 +206,14 @@ class _Run:
         self, strategies: list[tuple[Strategy, BaseModel, int]], history: PriceHistory
     ) -> Mapping[str, float]:
         decisions = [strategy.decide(history, params) for strategy, params, _ in strategies]
+        for allocation, decision in zip(self.spec.allocations, decisions, strict=True):
+            self.log.info(
+                "strategy decided",
+                allocation=allocation.strategy.value,
+                weight=allocation.weight,
+                branch=decision.branch if isinstance(decision, Decision) else "",
+                weights=dict(decision),
+            )
         return self.deps.combine(self.spec.allocations, decisions)
 
     def _view(
@@ -330,7 +350,13 @@ class _Run:
             return self._outcome()  # no buys on top of sells in an unknown state
         # Bounded twice: by the configured wait and by a third of the run's deadline.
         wait = min(self.deps.fill_timeout, self.spec.run_deadline_seconds / 3)
-        fills = executor.wait_for_fills(sell_legs, wait)
+        fills: Mapping[str, BrokerOrder] = {}
+        if self.settings.order_kind is OrderKind.LIMIT:
+            repegs = self._repeg_plan(wait, view, symbols, verdict)
+            spent_legs = self._settle(executor, sell_legs, repegs)  # each with its last state
+        else:
+            fills = executor.wait_for_fills(sell_legs, wait)
+            spent_legs = sell_legs
         self._stop_if_needed()
 
         verdict = self._halts()
@@ -338,12 +364,97 @@ class _Run:
         positions = self.broker.positions()
         after = self._view(account, positions, dict(view.prices), targets, view)
         buys = planner.plan_buys(after, targets, self.settings)
-        spent = today + sum(_leg_value(leg, fills) for leg in sell_legs)
+        spent = today + sum(_leg_value(leg, fills) for leg in spent_legs)
+        # Re-pegs continue their leg: maxOrdersPerRun counts the planned legs only.
         sent = sum(1 for leg in sell_legs if leg.status is not LegStatus.STOPPED)
         context = self._context(after, symbols, spent, sent, verdict)
-        self._submit(executor, self._judge(risk.check(buys, context)))
+        buy_legs = self._submit(executor, self._judge(risk.check(buys, context)))
+        if self.settings.order_kind is OrderKind.LIMIT:
+            self._stop_if_needed()
+            self._settle(executor, buy_legs, self._repeg_plan(wait, after, symbols, verdict))
         self._stop_if_needed()
         return self._outcome()
+
+    # -- limit orders: bounded re-pegs -------------------------------------------------
+
+    def _repeg_plan(
+        self, wait: float, view: PortfolioView, symbols: frozenset[str], verdict: HaltVerdict
+    ) -> RepegPlan:
+        """The phase's fill wait is shared by a leg's first order and each of its re-pegs."""
+
+        def next_order(order: PlannedOrder, unfilled: float, filled: float) -> risk.Decision:
+            return self._repeg_decision(
+                order, unfilled, filled, base=view, symbols=symbols, verdict=verdict
+            )
+
+        return RepegPlan(
+            wait=wait / (MAX_REPEGS + 1),
+            client_order_id=self._repeg_id,
+            next_order=next_order,
+            attempts=MAX_REPEGS,
+        )
+
+    def _settle(self, executor: Executor, legs: Sequence[Leg], plan: RepegPlan) -> list[Leg]:
+        """Settle the phase's limit legs; the record then lists every re-peg after its leg."""
+        start = len(self.state.legs) - len(legs)
+        chains = executor.settle(legs, plan)
+        settled = [leg for chain in chains for leg in chain]
+        self.state.legs[start:] = settled
+        for chain in chains:
+            last = next(
+                (leg.broker_order for leg in reversed(chain) if leg.broker_order is not None), None
+            )
+            if last is not None and last.status == "canceled" and unfilled_qty(last) > 0:
+                self.remainders += 1
+        return settled
+
+    def _repeg_decision(
+        self,
+        order: PlannedOrder,
+        unfilled: float,
+        filled: float,
+        *,
+        base: PortfolioView,
+        symbols: frozenset[str],
+        verdict: HaltVerdict,
+    ) -> risk.Decision:
+        """The re-peg of a leg's unfilled rest at the latest trade, judged on fresh figures."""
+        price = self.broker.latest_prices([order.symbol]).get(order.symbol)
+        if price is None:
+            raise DataUnavailable(f"no latest trade for {order.symbol}")
+        repeg = planner.repeg(order, unfilled, price, self.settings)
+        account = self.broker.account()
+        positions = self.broker.positions()
+        prices = {**base.prices, order.symbol: price}
+        view = PortfolioView(
+            equity=account.equity,
+            cash_available=min(account.cash, account.buying_power),
+            holdings={
+                p.symbol: planner.Holding(qty=p.qty, market_value=p.market_value)
+                for p in positions
+                if p.qty > 0
+            },
+            prices=prices,
+            untradable=base.untradable,
+        )
+        context = replace(
+            self._context(view, symbols, self._committed_today(prices), 0, verdict),
+            leg_filled_notional=filled,
+            planned_prices={order.symbol: order.reference_price},
+        )
+        (decision,) = risk.check([repeg], context)
+        return decision
+
+    def _committed_today(self, prices: Mapping[str, float]) -> float:
+        """Today's notional from the broker, this run's included: filled, plus still open."""
+        since = self.state.since or self.deps.now() - timedelta(days=1)
+        total = 0.0
+        for order in self.broker.orders_since(since):
+            if order.is_terminal:
+                total += order.filled_qty * (order.filled_avg_price or 0.0)
+            else:
+                total += _order_value(replace(order, filled_qty=0.0), prices)
+        return total
 
     def _submit(self, executor: Executor, orders: Sequence[PlannedOrder]) -> list[Leg]:
         self._stop_if_needed()
@@ -382,7 +493,13 @@ class _Run:
         new = [leg for leg in legs if leg.status is LegStatus.SUBMITTED]
         existing = [leg for leg in legs if leg.status is LegStatus.EXISTING]
         if new:
-            return Outcome.SUCCEEDED, f"{len(new)} orders submitted"
+            message = f"{len(new)} orders submitted"
+            if self.remainders:
+                message += (
+                    f"; {self.remainders} limit orders ended with their unfilled rest "
+                    f"canceled after at most {MAX_REPEGS} re-pegs"
+                )
+            return Outcome.SUCCEEDED, message
         if existing:
             return Outcome.NO_TRADES, f"all {len(existing)} orders of this run already existed"
         if self.state.planned:
@@ -393,6 +510,10 @@ class _Run:
         return ids.client_order_id(
             self.config.uid, self.config.run_id, ids.leg(order.side.value, order.symbol)
         )
+
+    def _repeg_id(self, order: PlannedOrder, attempt: int) -> str:
+        leg = ids.repeg(ids.leg(order.side.value, order.symbol), attempt)
+        return ids.client_order_id(self.config.uid, self.config.run_id, leg)
 
 
 def _cancel_own_orders(config: RunConfig, deps: Deps, state: RunRecord) -> None:
@@ -423,4 +544,6 @@ def _leg_value(leg: Leg, fills: Mapping[str, BrokerOrder]) -> float:
         return 0.0
     if order.filled_qty and order.filled_avg_price:
         return order.filled_qty * order.filled_avg_price
+    if order.is_terminal:  # canceled or expired unfilled: nothing was spent
+        return 0.0
     return leg.order.estimated_notional

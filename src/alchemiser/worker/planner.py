@@ -7,6 +7,8 @@ the whole position. Buys are planned separately, from the account as it is after
 the sells (`plan_buys` on a fresh view, or `after_sells` for a dry run), and are
 scaled down together to fit the cash actually available minus the reserve:
 sizing is the planner's job, so the risk engine never has to resize anything.
+A re-peg (`repeg`) is the unfilled rest of a limit order priced again, marketable at
+a fresh latest trade.
 """
 
 import math
@@ -224,15 +226,33 @@ def _order(
     )
 
 
-def _limit_price(price: float, side: Side, settings: PlanSettings) -> float | None:
+def repeg(order: PlannedOrder, qty: float, price: float, settings: PlanSettings) -> PlannedOrder:
+    """The unfilled `qty` of a limit order again, marketable at the fresh latest trade `price`."""
+    if not math.isfinite(price) or price <= 0:
+        raise DataUnavailable(f"no price for {order.symbol}")
+    return replace(
+        order,
+        reference_price=price,
+        qty=qty,
+        notional=None,
+        kind=OrderKind.LIMIT,
+        limit_price=marketable_limit(price, order.side, settings.price_collar_percent),
+    )
+
+
+def marketable_limit(price: float, side: Side, collar_percent: float) -> float:
     """A marketable limit half-way to the collar, so it fills yet passes the collar check."""
-    if settings.order_kind is not OrderKind.LIMIT:
-        return None
-    offset = price * settings.price_collar_percent / 200
+    offset = price * collar_percent / 200
     tick = 100 if price >= 1 else 10_000
     if side is Side.BUY:
         return math.floor((price + offset) * tick) / tick
     return math.ceil((price - offset) * tick) / tick
+
+
+def _limit_price(price: float, side: Side, settings: PlanSettings) -> float | None:
+    if settings.order_kind is not OrderKind.LIMIT:
+        return None
+    return marketable_limit(price, side, settings.price_collar_percent)
 
 
 def _price(view: PortfolioView, symbol: str, holding: Holding | None) -> float:

@@ -60,9 +60,11 @@ def build_result(
         status = leg.broker_order.status if leg.broker_order else leg.status.value
         if leg.status is LegStatus.EXISTING:
             status = f"{status} (existing)"
+        if leg.reason:  # e.g. a limit order's rest canceled after its last re-peg
+            status = f"{status}: {leg.reason}"
         if leg.status is LegStatus.SUBMITTED:
             submitted += 1
-            notional += leg.order.estimated_notional
+            notional += _notional(leg)
         reports.append(order_report(leg.order, leg.client_order_id, status))
     return RunResult(
         outcome=outcome,
@@ -76,3 +78,14 @@ def build_result(
         started_at=started,
         finished_at=finished,
     )
+
+
+def _notional(leg: Leg) -> float:
+    """What a sent order traded: its fills once it is done, else its planned value.
+
+    A re-pegged limit order's canceled rest is counted by the re-peg that replaced it.
+    """
+    order = leg.broker_order
+    if order is not None and order.is_terminal:
+        return order.filled_qty * (order.filled_avg_price or 0.0)
+    return leg.order.estimated_notional

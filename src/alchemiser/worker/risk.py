@@ -5,7 +5,11 @@ or is rejected with a reason a person can act on. Orders are judged in sequence,
 the run-wide limits (orders per run, daily notional, buying power) count the orders
 passed before them. Checks, in order: halt, ReduceOnly, allow-list, tradable, price, no
 shorting, maxOrdersPerRun, maxOrderNotional, maxDailyNotional, price collar (limit
-orders), buying power (buys), maxPositionFraction after the order (buys).
+orders), buying power (buys), maxPositionFraction after the order (buys). A re-peg
+(the unfilled rest of a limit order, priced afresh) is judged like any order, with
+its leg's filled part counted against maxOrderNotional and its limit held within the
+collar of both the new latest trade and the trade the leg was planned at, so
+re-pegs never chase a moving price beyond the collar.
 """
 
 from collections.abc import Mapping, Sequence
@@ -45,6 +49,8 @@ class RiskContext:
     orders_before: int = 0  # orders this run already passed in earlier phases
     halted_by: str | None = None  # a Halt-mode TradingHalt is active
     reduce_only_by: str | None = None  # a ReduceOnly TradingHalt is active
+    leg_filled_notional: float = 0.0  # a re-peg: USD its leg already filled
+    planned_prices: Mapping[str, float] = field(default_factory=dict)  # a re-peg: leg's plan price
 
 
 @dataclass(frozen=True)
@@ -154,8 +160,14 @@ def _per_run(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | 
 
 def _order_notional(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
     value = _notional(order, context)
+    filled = context.leg_filled_notional
     limit = context.limits.max_order_notional
-    if value > limit + EPSILON:
+    if value + filled > limit + EPSILON:
+        if filled:
+            return (
+                f"notional ${value:,.2f} plus ${filled:,.2f} already filled for this leg "
+                f"exceeds maxOrderNotional ${limit:,.2f}"
+            )
         return f"notional ${value:,.2f} exceeds maxOrderNotional ${limit:,.2f}"
     return None
 
@@ -176,13 +188,18 @@ def _collar(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | N
         return None
     if order.limit_price is None:
         return "a limit order without a limit price"
-    latest = context.prices[order.symbol]
-    percent = abs(order.limit_price / latest - 1) * 100
-    if percent > context.limits.price_collar_percent + EPSILON:
-        return (
-            f"limit ${order.limit_price:g} is {percent:.2f}% from the latest trade "
-            f"${latest:g}, beyond priceCollarPercent {context.limits.price_collar_percent:g}"
-        )
+    references = [("the latest trade", context.prices[order.symbol])]
+    planned = context.planned_prices.get(order.symbol)
+    if planned is not None:
+        references.append(("the trade the order was planned at", planned))
+    collar = context.limits.price_collar_percent
+    for what, price in references:
+        percent = abs(order.limit_price / price - 1) * 100
+        if percent > collar + EPSILON:
+            return (
+                f"limit ${order.limit_price:g} is {percent:.2f}% from {what} "
+                f"${price:g}, beyond priceCollarPercent {collar:g}"
+            )
     return None
 
 
