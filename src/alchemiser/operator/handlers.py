@@ -157,7 +157,14 @@ def _register_strategies(registry: kopf.OperatorRegistry, ours: OperatorSettings
             _jobs_of(kwargs["active_job_index"], ref.namespace, ref.name),
         )
 
-    @kopf.timer(*STRATEGIES, interval=ours.resync_seconds, registry=registry, id="resync")
+    # initial_delay: the create/resume handler has just reconciled; do not race it.
+    @kopf.timer(
+        *STRATEGIES,
+        interval=ours.resync_seconds,
+        initial_delay=ours.resync_seconds,
+        registry=registry,
+        id="resync",
+    )
     async def resync_strategy(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         ref = StrategyRef.from_body(body)
         await reconciler.reconcile(
