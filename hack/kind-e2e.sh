@@ -82,7 +82,9 @@ spec:
       containers:
         - name: sim
           image: $IMAGE
-          args: [sim, --host, 0.0.0.0, --port, "8765", --now, "$SIM_NOW",
+          # A \$20,000 account: each order of the 50/50 strategy below stays under the
+          # default maxOrderNotional (\$10,000) and maxPositionFraction (0.5).
+          args: [sim, --host, 0.0.0.0, --port, "8765", --now, "$SIM_NOW", --cash, "20000",
                  --key-id, e2e-key-id, --secret-key, e2e-secret-key]
           ports: [{containerPort: 8765}]
 ---
@@ -109,7 +111,7 @@ spec:
   schedule: "45 15 * * 1-5"
   mode: paper
   allocations:
-    - {strategy: static, weight: 1.0, parameters: {weights: {SPY: 0.6, TLT: 0.4}}}
+    - {strategy: static, weight: 1.0, parameters: {weights: {SPY: 0.5, TLT: 0.5}}}
   broker:
     credentialsSecret: alpaca-paper
     endpoint: http://paper-exchange.$NS.svc:8765
