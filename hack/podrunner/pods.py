@@ -144,23 +144,27 @@ class PodWorker(threading.Thread):
             )
 
     def report(self, mutate: Callable[[Obj], None]) -> None:
-        """Read the pod, change its status, write it back (retrying conflicts)."""
+        """Read the pod, change its status, write it back; retry conflicts and API errors.
+
+        A status that cannot be written is logged, never fatal: the pod's processes
+        must still be managed (kubelet, too, keeps retrying its status updates).
+        """
         path = f"/api/v1/namespaces/{self.namespace}/pods/{self.pod_name}"
-        for _ in range(10):
-            pod = self.kube.get(path)
-            if pod is None or pod["metadata"]["uid"] != self.uid:
-                return
-            status = pod.setdefault("status", {})
-            mutate(status)
+        for attempt in range(10):
             try:
+                pod = self.kube.get(path)
+                if pod is None or pod["metadata"]["uid"] != self.uid:
+                    return
+                mutate(pod.setdefault("status", {}))
                 self.kube.request("PUT", path + "/status", body=pod)
                 return
             except ApiError as error:
-                if error.status == 409:
-                    continue
                 if error.status == 404:
                     return
-                raise
+                if error.status != 409:
+                    self.settings.log(f"pod {self.pod_name}: status update failed: {error}")
+                    time.sleep(min(0.2 * 2**attempt, 5.0))
+        self.settings.log(f"pod {self.namespace}/{self.pod_name}: gave up updating status")
 
     def _base_status(self, status: Obj, phase: str, ready: bool) -> None:
         status["phase"] = phase
@@ -522,6 +526,14 @@ class PodWorker(threading.Thread):
                 self._kill(runs)
                 return
             runs.append(run)
+        try:
+            self._supervise(pod, runs)
+        except Exception:
+            self._kill(runs)  # never leave a container running that nobody supervises
+            raise
+
+    def _supervise(self, pod: Obj, runs: list[Running]) -> None:
+        """Report, reap, refresh volumes and react to deletion until the pod is finished."""
         self._report_containers(runs, {})
         deadline = pod["spec"].get("activeDeadlineSeconds")
         started = time.monotonic()
