@@ -10,7 +10,7 @@ then N TradingStrategies created 32 at a time, and it measures
 - resume: from deleting the halt until every CronJob is unsuspended;
 - rss: the operator's resident memory (VmRSS) after the resume.
 
-Progress is observed with server-side Table lists (small answers), every 0.1 s.
+Progress is observed with server-side Table lists (small answers), every 0.2 s.
 
     .venv/bin/python bench/operator_scale.py --sizes 100 1000 --runs 3
     .venv/bin/python bench/operator_scale.py --sizes 5000 --runs 1
@@ -38,7 +38,7 @@ from alchemiser.operator.kube import STRATEGIES, Kube
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE = "application/json;as=Table;g=meta.k8s.io;v=v1"
-POLL = 0.1
+POLL = 0.2
 
 
 def _free_port() -> int:
