@@ -758,6 +758,49 @@ def _exercise(
     assert f'strategy="{name}"' in page
 
 
+def test_live_metrics_page_has_every_metric_the_rules_and_dashboards_use(
+    kube_cluster: KubeCluster, namespace: str, tmp_path: Path
+) -> None:
+    """A running operator (chart's flags, admin identity) serves every metric family named."""
+    values = {"operator": {"watchNamespaces": [namespace], "peering": {"enabled": False}}}
+    docs = _render(kube_cluster, values, release="metrics", namespace=namespace, tmp=tmp_path)
+    _install_crds(kube_cluster.kubectl, docs)
+    metrics_port, health_port = _free_port(), _free_port()
+    log = tmp_path / "operator.log"
+    env = {**os.environ, **_operator_env(docs, "metrics-test")}
+    env["KUBECONFIG"] = str(kube_cluster.kubeconfig)
+    argv = _operator_argv(docs, metrics_port, health_port)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "alchemiser.cli", *argv],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    try:
+
+        def page() -> str | None:
+            assert process.poll() is None, log.read_text()[-3000:]
+            try:
+                url = f"http://127.0.0.1:{metrics_port}/metrics"
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    return str(response.read().decode())
+            except OSError:
+                return None
+
+        text = wait_for("the operator's /metrics", page, timeout=60, interval=0.5)
+    finally:
+        _stop(process)
+    live = exported_names(text)
+    rendered = helm_template({"metrics": {"prometheusRule": {"enabled": True}}}, tmp=tmp_path)
+    used = all_metric_names(_documents(rendered.stdout))
+    assert len(used) == 10  # 8 alerts, 2 dashboards
+    for where, names in used.items():
+        missing = names - live - PROMETHEUS_SYNTHETIC
+        assert not missing, f"{where} uses {sorted(missing)}, absent from the live /metrics"
+
+
 def _check_worker_permissions(kube: KubeCluster, worker: str, namespace: str) -> None:
     """The worker reads TradingHalts and nothing else: no Secrets, no strategies, no pods."""
     for verb in ("get", "list", "watch"):
