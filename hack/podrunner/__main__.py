@@ -46,6 +46,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--node", default="alchemiser-local")
     parser.add_argument(
+        "--node-label-value",
+        default="true",
+        help=f"value of the {NODE_LABEL} label and taint when the runner registers the Node",
+    )
+    parser.add_argument(
+        "--unregister-node",
+        action="store_true",
+        help="delete the Node on a clean stop (throw-away nodes of test runs)",
+    )
+    parser.add_argument(
         "--image-repository",
         action="append",
         dest="repositories",
@@ -102,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     keeper = NodeKeeper(
         kube,
         node=args.node,
-        labels={NODE_LABEL: "true"},
-        taints=[{"key": NODE_LABEL, "value": "true", "effect": "NoSchedule"}],
+        labels={NODE_LABEL: args.node_label_value},
+        taints=[{"key": NODE_LABEL, "value": args.node_label_value, "effect": "NoSchedule"}],
         allocatable=allocatable,
         version=args.kubelet_version,
     )
@@ -128,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     keeper.stopped.set()
     runner.stop()
     keeper.release()
+    if args.unregister_node:
+        keeper.unregister()
     return 0
 
 

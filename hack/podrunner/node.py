@@ -75,7 +75,12 @@ class NodeKeeper(threading.Thread):
             )
 
     def register(self) -> None:
-        """Create the Node when it does not exist (kubelet's self-registration)."""
+        """Create the Node when it does not exist (kubelet's self-registration).
+
+        The API server's admission adds node.kubernetes.io/not-ready to a new Node; the
+        local control plane runs no node lifecycle controller to lift it, so the runner
+        sets the Node's taints to its own once the Node is created.
+        """
         if self.kube.get(f"/api/v1/nodes/{self.node}") is not None:
             return
         body = {
@@ -91,6 +96,21 @@ class NodeKeeper(threading.Thread):
             self.kube.request("POST", "/api/v1/nodes", body=body)
         except ApiError as error:
             if error.status != 409:
+                raise
+            return
+        self.kube.request(
+            "PATCH",
+            f"/api/v1/nodes/{self.node}",
+            body={"spec": {"taints": self.taints}},
+            content_type="application/merge-patch+json",
+        )
+
+    def unregister(self) -> None:
+        """Delete the Node (for throw-away nodes of test runs)."""
+        try:
+            self.kube.request("DELETE", f"/api/v1/nodes/{self.node}")
+        except ApiError as error:
+            if error.status != 404:
                 raise
 
     def beat(self) -> None:

@@ -250,19 +250,45 @@ class Proxy:
 # --- the local pod runner ----------------------------------------------------------------------
 @dataclass
 class PodRunner:
-    """hack/podrunner serving node alchemiser-local."""
+    """hack/podrunner serving a throw-away Node of its own.
+
+    Several people (and test sessions) share one local control plane, and only one
+    runner may serve a Node, so each runner here registers its own Node, labelled and
+    tainted `alchemiser.io/local-runner=<label_value>`, and deletes it when it stops.
+    Only pods that select and tolerate that value (our operators) land on it.
+    """
 
     process: subprocess.Popen[bytes]
     log: Path
     state: Path
+    node: str
+    label_value: str
+
+    @property
+    def placement(self) -> dict[str, Any]:
+        """nodeSelector and tolerations that put a pod on this runner's Node."""
+        return {
+            "nodeSelector": {LOCAL_LABEL: self.label_value},
+            "tolerations": [
+                {
+                    "key": LOCAL_LABEL,
+                    "operator": "Equal",
+                    "value": self.label_value,
+                    "effect": "NoSchedule",
+                }
+            ],
+        }
 
     @classmethod
     def start(cls, kubeconfig: Path, state: Path) -> PodRunner:
         state.mkdir(parents=True, exist_ok=True)
         log = state / "podrunner.log"
+        label_value = f"e2e-{os.urandom(3).hex()}"
+        node = f"alchemiser-{label_value}"
         argv = [
             sys.executable, str(REPO / "hack" / "podrunner"), "--kubeconfig", str(kubeconfig),
-            "--state-dir", str(state),
+            "--state-dir", str(state), "--node", node, "--node-label-value", label_value,
+            "--unregister-node",
         ]  # fmt: skip
         with log.open("ab") as out:
             process = subprocess.Popen(
@@ -274,8 +300,8 @@ class PodRunner:
                 raise AssertionError(f"the pod runner exited: {log.read_text()[-2000:]}")
             return "podrunner: serving node" in log.read_text(errors="replace")
 
-        wait("the pod runner to serve alchemiser-local", serving, 60)
-        return cls(process, log, state)
+        wait(f"the pod runner to serve {node}", serving, 60)
+        return cls(process, log, state, node, label_value)
 
     def lines(self, pattern: str) -> list[tuple[datetime, str]]:
         """Log lines matching `pattern`, with their timestamps."""
@@ -304,14 +330,16 @@ class Operator:
     log: Path
 
     @classmethod
-    def start(cls, kubeconfig: Path, namespaces: list[str], log: Path) -> Operator:
+    def start(
+        cls, kubeconfig: Path, namespaces: list[str], log: Path, label_value: str = "true"
+    ) -> Operator:
+        """Start it; worker pods go to the pod runner whose Node has `label_value`."""
         metrics_port = free_port()
         argv = [
-            ALCHEMISER, "operator", "--standalone", "--log-format",
-            "console",
+            ALCHEMISER, "operator", "--standalone", "--log-format", "console",
             "--worker-image", IMAGE, "--worker-service-account", WORKER_SA,
-            "--worker-node-selector", f"{LOCAL_LABEL}=true",
-            "--worker-toleration", f"{LOCAL_LABEL}=true:NoSchedule",
+            "--worker-node-selector", f"{LOCAL_LABEL}={label_value}",
+            "--worker-toleration", f"{LOCAL_LABEL}={label_value}:NoSchedule",
             "--metrics-address", "127.0.0.1", "--metrics-port", str(metrics_port),
             "--health-port", str(free_port()),
         ]  # fmt: skip
@@ -490,7 +518,9 @@ class Chain:
 
     def start_operator(self) -> Operator:
         log = self.directory / f"operator-{len(self.operators)}.log"
-        self.operator = Operator.start(self.cluster.kubeconfig, [self.namespace], log)
+        self.operator = Operator.start(
+            self.cluster.kubeconfig, [self.namespace], log, self.runner.label_value
+        )
         self.operators.append(self.operator)
         return self.operator
 

@@ -1,9 +1,11 @@
 """Fixtures for the end-to-end tests: the whole chain as real processes on the control plane.
 
-Session: the CRDs from crds/. Module: one local pod runner serving node
-alchemiser-local. Per test: a `chain` (a tests/kube/e2e/chain.py `Chain`) in
-the test's namespace, which starts paper exchanges (each behind a recording
-proxy) and an operator for that namespace, and stops them afterwards.
+Session: the CRDs from crds/. Module: one local pod runner serving a
+throw-away Node of its own (so concurrent sessions on a shared control plane,
+or tests/kube/test_chart.py's runner on alchemiser-local, never collide).
+Per test: a `chain` (a tests/kube/e2e/chain.py `Chain`) in the test's
+namespace, which starts paper exchanges (each behind a recording proxy) and an
+operator for that namespace, and stops them afterwards.
 """
 
 from __future__ import annotations
@@ -36,8 +38,7 @@ def crds(kube_cluster: KubeCluster) -> None:
 def podrunner(
     kube_cluster: KubeCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PodRunner]:
-    """The local pod runner, per module: other tests (tests/kube/test_chart.py) start their
-    own, and only one runner may serve node alchemiser-local at a time."""
+    """A local pod runner with its own Node, per module."""
     runner = PodRunner.start(kube_cluster.kubeconfig, tmp_path_factory.mktemp("podrunner"))
     yield runner
     runner.stop()

@@ -1,7 +1,7 @@
 """The whole chain on the real control plane: strategy to CronJob to Job to worker to exchange.
 
 The worker runs as a real process from the real pod spec (the local pod runner
-stands in for kubelet on node alchemiser-local), trades on a paper exchange, and
+stands in for kubelet on its own Node), trades on a paper exchange, and
 its result travels back through the termination message to the strategy's status.
 """
 
@@ -28,7 +28,7 @@ def test_run_result_reaches_status_conditions_events_and_metrics(chain: Chain) -
     last = chain.wait_last_run(NAME, job)
 
     pods = chain.pods_of(job)
-    assert [p["spec"]["nodeName"] for p in pods] == ["alchemiser-local"]
+    assert [p["spec"]["nodeName"] for p in pods] == [chain.runner.node]
     result = chain.result(job)
     assert result["outcome"] == "Succeeded", result
     assert result["runId"] == job

@@ -11,15 +11,9 @@ from chain import PodRunner, credentials, wait
 from kubetest import KubeCluster
 
 IMAGE = "ghcr.io/alchemiser/alchemiser:e2e"
-LOCAL = {
-    "nodeSelector": {"alchemiser.io/local-runner": "true"},
-    "tolerations": [
-        {"key": "alchemiser.io/local-runner", "operator": "Exists", "effect": "NoSchedule"}
-    ],
-}
 
 
-def _pod(namespace: str, name: str, script: str, **spec: Any) -> dict[str, Any]:
+def _pod(runner: PodRunner, namespace: str, name: str, script: str, **spec: Any) -> dict[str, Any]:
     container = {
         "name": "main",
         "image": spec.pop("image", IMAGE),
@@ -30,7 +24,12 @@ def _pod(namespace: str, name: str, script: str, **spec: Any) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": name, "namespace": namespace, "labels": {"app": "probe"}},
-        "spec": {"restartPolicy": "Never", "containers": [container], **LOCAL, **spec},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [container],
+            **runner.placement,
+            **spec,
+        },
     }
 
 
@@ -72,6 +71,7 @@ def test_env_volumes_and_security_context_as_kubelet_builds_them(
         {"name": "X", "value": "$(G)-$(NS)"},
     ]
     pod = _pod(
+        podrunner,
         namespace,
         "probe",
         script,
@@ -85,7 +85,7 @@ def test_env_volumes_and_security_context_as_kubelet_builds_them(
     _apply(kube_cluster, pod)
     done = wait("the probe pod to finish", _phase(kube_cluster, namespace, "probe"), 60)
     assert done["status"]["phase"] == "Succeeded"
-    assert done["spec"]["nodeName"] == "alchemiser-local"
+    assert done["spec"]["nodeName"] == podrunner.node
     seen = dict(line.split("=", 1) for line in _terminated(done)["message"].splitlines())
     assert seen["ns"] == namespace
     assert (seen["app"], seen["g"], seen["k"], seen["file"]) == ("probe", "hello", "key-1", "key-1")
@@ -105,6 +105,7 @@ def test_secret_update_reaches_a_running_container(
         "readlink /creds/..data > /dev/termination-log"
     )
     pod = _pod(
+        podrunner,
         namespace,
         "rotation",
         script,
@@ -134,6 +135,7 @@ def test_failure_reports_exit_code_and_falls_back_to_logs(
 ) -> None:
     """Exit 3 with an empty termination file: Failed, exit code 3, message from the log tail."""
     pod = _pod(
+        podrunner,
         namespace,
         "fails",
         "echo first; echo boom >&2; exit 3",
@@ -152,7 +154,10 @@ def test_deletion_sends_sigterm_then_sigkill_after_the_grace_period(
 ) -> None:
     """A process that ignores SIGTERM is killed after the grace period; then the pod is gone."""
     script = 'trap "echo got-TERM" TERM; while true; do sleep 0.1; done'
-    _apply(kube_cluster, _pod(namespace, "stubborn", script, terminationGracePeriodSeconds=3))
+    _apply(
+        kube_cluster,
+        _pod(podrunner, namespace, "stubborn", script, terminationGracePeriodSeconds=3),
+    )
     wait(
         "the pod to run",
         lambda: (
@@ -174,7 +179,7 @@ def test_foreign_image_stays_pending_with_an_event(
     kube_cluster: KubeCluster, namespace: str, podrunner: PodRunner
 ) -> None:
     """Only our image runs on alchemiser-local; anything else waits with a Warning Event."""
-    _apply(kube_cluster, _pod(namespace, "foreign", "echo hi", image="busybox:1.36"))
+    _apply(kube_cluster, _pod(podrunner, namespace, "foreign", "echo hi", image="busybox:1.36"))
 
     def refused() -> Any:
         events = kube_cluster.get_json(
