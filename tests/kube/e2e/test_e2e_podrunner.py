@@ -11,6 +11,8 @@ from chain import PodRunner, credentials, wait
 from kubetest import KubeCluster
 
 IMAGE = "ghcr.io/alchemiser/alchemiser:e2e"
+# Where the operator mounts credentials; already a mount point on the host after any run.
+CREDS = "/var/run/secrets/alchemiser/broker"
 
 
 def _pod(runner: PodRunner, namespace: str, name: str, script: str, **spec: Any) -> dict[str, Any]:
@@ -59,7 +61,7 @@ def test_env_volumes_and_security_context_as_kubelet_builds_them(
     script = (
         "touch /probe 2>/dev/null && ro=no || ro=yes; {"
         ' echo "ns=$NS"; echo "app=$APP"; echo "g=$G"; echo "k=$K"; echo "x=$X";'
-        ' echo "file=$(cat /creds/APCA_API_KEY_ID)"; echo "data=$(readlink /creds/..data)";'
+        f' echo "file=$(cat {CREDS}/APCA_API_KEY_ID)"; echo "data=$(readlink {CREDS}/..data)";'
         f' echo "ro=$ro"; echo "token=$(test -s {token} && echo yes)";'
         " } > /dev/termination-log"
     )
@@ -77,7 +79,7 @@ def test_env_volumes_and_security_context_as_kubelet_builds_them(
         script,
         container={
             "env": env,
-            "volumeMounts": [{"name": "creds", "mountPath": "/creds", "readOnly": True}],
+            "volumeMounts": [{"name": "creds", "mountPath": CREDS, "readOnly": True}],
             "securityContext": {"readOnlyRootFilesystem": True},
         },
         volumes=[{"name": "creds", "secret": {"secretName": "creds"}}],
@@ -101,15 +103,15 @@ def test_secret_update_reaches_a_running_container(
     """A Secret update swaps ..data under a running process, which then sees the new value."""
     _apply(kube_cluster, credentials(namespace, "creds", "old", "s"))
     script = (
-        'while [ "$(cat /creds/APCA_API_KEY_ID)" != new ]; do sleep 0.1; done; '
-        "readlink /creds/..data > /dev/termination-log"
+        f'while [ "$(cat {CREDS}/APCA_API_KEY_ID)" != new ]; do sleep 0.1; done; '
+        f"readlink {CREDS}/..data > /dev/termination-log"
     )
     pod = _pod(
         podrunner,
         namespace,
         "rotation",
         script,
-        container={"volumeMounts": [{"name": "creds", "mountPath": "/creds"}]},
+        container={"volumeMounts": [{"name": "creds", "mountPath": CREDS}]},
         volumes=[{"name": "creds", "secret": {"secretName": "creds"}}],
     )
     _apply(kube_cluster, pod)
