@@ -20,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -451,45 +451,41 @@ def _operator_argv(docs: list[dict[str, Any]], metrics_port: int, health_port: i
     return argv
 
 
-def _start_runner(argv: list[str], log: Path) -> subprocess.Popen[bytes] | None:
-    """Start the pod runner; None when another runner holds the node's lease."""
+@dataclass(frozen=True)
+class PodRunner:
+    """The pod runner serving a throw-away node, and how worker pods reach that node."""
+
+    log: Path
+    label_value: str  # of the alchemiser.io/local-runner label and NoSchedule taint
+
+
+@pytest.fixture
+def pod_runner(kube_cluster: KubeCluster, tmp_path: Path) -> Iterator[PodRunner]:
+    """hack/podrunner on a node of this test's own, so worker pods really run.
+
+    Its own node (deleted on stop), so runners of other tests on a shared control plane
+    never pick up this test's pods, nor this one theirs.
+    """
+    state = tmp_path / "podrunner"
+    state.mkdir()
+    log = state / "podrunner.log"
+    node = f"chart-{secrets.token_hex(3)}"
+    argv = [sys.executable, str(REPO / "hack" / "podrunner")]
+    argv += ["--kubeconfig", str(kube_cluster.kubeconfig), "--state-dir", str(state)]
+    argv += ["--node", node, "--node-label-value", node, "--unregister-node"]
     with log.open("wb") as out:
         process = subprocess.Popen(
             argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
 
-    def settled() -> bool:
+    def serving() -> bool:
         text = log.read_text(errors="replace")
-        return process.poll() is not None or "podrunner: serving node" in text
+        assert process.poll() is None, f"the pod runner exited:\n{text[-3000:]}"
+        return "podrunner: serving node" in text
 
-    wait_for("the pod runner to serve its node", settled, timeout=60)
-    if process.poll() is None:
-        return process
-    text = log.read_text(errors="replace")
-    assert "served by another pod runner" in text, f"the pod runner exited:\n{text[-3000:]}"
-    return None
-
-
-@pytest.fixture
-def pod_runner(kube_cluster: KubeCluster, tmp_path: Path) -> Iterator[Path]:
-    """hack/podrunner serving the local node, so worker pods really run; yields its log.
-
-    One runner serves the node at a time (a lease): while another test's runner holds it,
-    this waits.
-    """
-    state = tmp_path / "podrunner"
-    state.mkdir()
-    log = state / "podrunner.log"
-    argv = [sys.executable, str(REPO / "hack" / "podrunner")]
-    argv += ["--kubeconfig", str(kube_cluster.kubeconfig), "--state-dir", str(state)]
-    deadline = time.monotonic() + 180
-    process = _start_runner(argv, log)
-    while process is None:
-        assert time.monotonic() < deadline, "another pod runner kept the node for 3 minutes"
-        time.sleep(5)
-        process = _start_runner(argv, log)
     try:
-        yield log
+        wait_for("the pod runner to serve its node", serving, timeout=60)
+        yield PodRunner(log, node)
     finally:
         _stop(process)
 
@@ -559,27 +555,28 @@ def test_operator_runs_with_only_the_charts_permissions(
     extra_namespace: str,
     cluster_objects: list[dict[str, Any]],
     sim: embedded.EmbeddedExchange,
-    pod_runner: Path,
+    pod_runner: PodRunner,
     tmp_path: Path,
 ) -> None:
     """With the chart's ServiceAccount token the operator reconciles, halts and records a run."""
     kube = kube_cluster
     kubectl = kube.kubectl
     release = f"chart-{secrets.token_hex(3)}"
-    local = kube.get_json("nodes", "-l", LOCAL_NODE_LABEL)["items"]
-    assert local, "the local pod runner's node is missing"
-    node_labels = local[0]["metadata"]["labels"]
     values = {
         "operator": {
             "watchNamespaces": [namespace],
             "peering": {"enabled": True, "name": release},
         },
-        # Worker pods go to the node the local pod runner serves.
+        # Worker pods go to this test's pod-runner node.
         "workers": {
-            "nodeSelector": {LOCAL_NODE_LABEL: node_labels[LOCAL_NODE_LABEL]},
+            "nodeSelector": {LOCAL_NODE_LABEL: pod_runner.label_value},
             "tolerations": [
-                {"key": taint["key"], "operator": "Exists", "effect": taint["effect"]}
-                for taint in local[0]["spec"].get("taints", [])
+                {
+                    "key": LOCAL_NODE_LABEL,
+                    "operator": "Equal",
+                    "value": pod_runner.label_value,
+                    "effect": "NoSchedule",
+                }
             ],
         },
     }
@@ -625,7 +622,7 @@ def test_operator_runs_with_only_the_charts_permissions(
             namespace=namespace,
             sim=sim,
             health_port=health_port,
-            pod_runner_log=pod_runner,
+            pod_runner_log=pod_runner.log,
             tmp_path=tmp_path,
         )
     finally:
@@ -761,6 +758,21 @@ def _exercise(
         return not _get(kube, "cronjob", cronjob_name, "-n", namespace)["spec"].get("suspend")
 
     wait("the CronJob to resume after the halt is deleted", resumed, timeout=60)
+
+    # 3b. A halt that expires: the operator re-reads it (get) at expiresAt and resumes.
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=8)
+    expiring = {
+        **halt,
+        "metadata": {"name": f"{namespace}-expiring"},
+        "spec": {**halt["spec"], "expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%SZ")},
+    }
+    kube.kubectl("apply", "-f", "-", input=json.dumps(expiring))
+    try:
+        wait("the CronJob to be suspended by the expiring halt", suspended, timeout=60)
+        wait("the CronJob to resume when the halt expires", resumed, timeout=90)
+        assert datetime.now(UTC) >= expires
+    finally:
+        kube.kubectl("delete", "tradinghalt", expiring["metadata"]["name"], "--ignore-not-found")
 
     # 4. Every metric the alerts and dashboards use is on the live page.
     with urllib.request.urlopen(operator.metrics_url, timeout=5) as response:
