@@ -130,10 +130,14 @@ class AlpacaBroker:
     # -- clients and error translation -------------------------------------------------
 
     def _current(self, *, refresh: bool = False) -> _Clients:
-        credentials = self._source.read()
+        # Credentials are read when the clients are built and again after a 401/403
+        # (refresh), never on every call: a key that still works is kept until the
+        # broker refuses it, so a Secret updated before the broker accepts the new
+        # key does not fail the run.
         with self._lock:
             clients = self._clients
-            if refresh or clients is None or clients.credentials != credentials:
+            if refresh or clients is None:
+                credentials = self._source.read()
                 # Raw dicts, parsed below: stable across alpaca-py releases.
                 trading = TradingClient(
                     credentials.key_id,
