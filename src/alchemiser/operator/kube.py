@@ -82,9 +82,11 @@ class Kube:
         if hook is not None:
             hook(self._config)  # re-reads a rotated in-cluster token
         headers = {"Accept": accept}
-        token = self._config.get_api_key_with_prefix("authorization")
-        if token:
-            headers["Authorization"] = token
+        # kubernetes>=36 files bearer tokens (kubeconfig and in-cluster) under
+        # "BearerToken"; auth_settings() names the header whatever the key.
+        for setting in self._config.auth_settings().values():
+            if setting["in"] == "header" and setting["value"]:
+                headers[setting["key"].title()] = setting["value"]
         if content_type is not None:
             headers["Content-Type"] = content_type
         return headers
