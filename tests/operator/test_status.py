@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from alchemiser.operator import status
 from alchemiser.operator.halting import HaltDecision
+from alchemiser.operator.reconciler import credentials_recheck_needed
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
@@ -136,3 +137,11 @@ def test_condition_status_reads_wire():
     """condition_status finds a condition by type."""
     assert status.condition_status(_status(), "Ready") == "True"
     assert status.condition_status({}, "Ready") is None
+
+
+def test_drift_timer_rereads_the_secret_only_while_missing():
+    """The timer re-checks credentials when they were missing (or unknown), not otherwise."""
+    assert credentials_recheck_needed({})
+    assert not credentials_recheck_needed(_status())
+    missing = _status(verdict=status.readiness(credentials_problem="Secret x not found"))
+    assert credentials_recheck_needed(missing)

@@ -100,7 +100,12 @@ def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings)
     @kopf.on.startup(registry=registry, id="startup")
     async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
         configure(settings, ours)
-        memo.context = Context(settings=ours, kube=Kube.from_environment(), emit=_emit)
+        memo.context = Context(
+            settings=ours,
+            kube=Kube.from_environment(),
+            urgent=Kube.from_environment(connections=ours.concurrency),
+            emit=_emit,
+        )
         prometheus_client.start_http_server(
             ours.metrics_port, addr=ours.metrics_address, registry=metrics.REGISTRY
         )
@@ -116,6 +121,8 @@ def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings)
         for task in memo.context.expiry_tasks.values():
             task.cancel()
         await memo.context.kube.close()
+        if memo.context.urgent is not None:
+            await memo.context.urgent.close()
 
     @kopf.on.probe(id="strategies", registry=registry)
     async def probe_strategies(memo: kopf.Memo, **_: Any) -> int:
@@ -173,6 +180,8 @@ def _register_strategies(registry: kopf.OperatorRegistry, ours: OperatorSettings
             _halts(kwargs["halt_index"]),
             _jobs_of(kwargs["active_job_index"], ref.namespace, ref.name),
             only_if_drifted=True,
+            # Reads only the CronJob normally; the Secret only while it is missing.
+            check_credentials=reconciler.credentials_recheck_needed(ref.status),
         )
 
     @kopf.on.update(*STRATEGIES, registry=registry, backoff=BACKOFF, id="run-now")

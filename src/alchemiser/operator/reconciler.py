@@ -128,6 +128,9 @@ class Context:
     settings: OperatorSettings
     kube: Kube
     emit: Emit
+    # A separate connection pool for halt propagation, so the kill switch never queues
+    # behind routine drift-timer traffic on the shared pool.
+    urgent: Kube | None = None
     clock: Callable[[], datetime] = utcnow
     gauge: StateGauge = field(default_factory=StateGauge)
     cronjob_generations: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -190,6 +193,14 @@ async def examine(ctx: Context, ref: StrategyRef, *, check_credentials: bool) ->
         cronjob_name=builders.cronjob_name(ref.name),
     )
     return Findings(spec, verdict)
+
+
+def credentials_recheck_needed(status_: Mapping[str, Any]) -> bool:
+    """The drift timer re-reads the Secret only while it is reported missing (recovery)."""
+    for condition in status_.get("conditions") or ():
+        if condition.get("type") == status.READY:
+            return bool(condition.get("reason") == status.CREDENTIALS_MISSING)
+    return True
 
 
 def _kept_verdict(current: Mapping[str, Any], ref: StrategyRef) -> status.Readiness:
@@ -433,11 +444,11 @@ async def propagate(
     # phase 2 writes status, Events and deletes Jobs; the resync timer re-verifies the rest.
     halted = [ref for ref in selected if decisions[id(ref)].halted]
     released = [ref for ref in selected if not decisions[id(ref)].halted and _runnable(ref)]
+    lane = ctx.urgent or ctx.kube
     flips = [
-        ctx.kube.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), True)
-        for ref in halted
+        lane.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), True) for ref in halted
     ] + [
-        ctx.kube.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), False)
+        lane.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), False)
         for ref in released
     ]
     outcomes = await gather_bounded(ctx.settings.concurrency, flips)
