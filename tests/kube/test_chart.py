@@ -42,13 +42,6 @@ from chart_support import (
 from alchemiser.sim import embedded
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
-ANONYMOUS = "system:anonymous"
-KNOWN_ANONYMOUS_DEFECT = (
-    "known operator defect: alchemiser.operator.kube.Kube._headers reads "
-    "api_key['authorization'], but kubernetes>=36 keeps bearer tokens (kubeconfig and "
-    "in-cluster) in api_key['BearerToken'], so the operator's own requests are "
-    "system:anonymous under a ServiceAccount token; reading BearerToken too makes this pass"
-)
 REPO = Path(__file__).resolve().parents[2]
 FIELD_MANAGER = "alchemiser-chart-test"
 LOCAL_NODE_LABEL = "alchemiser.io/local-runner"
@@ -664,9 +657,6 @@ def _exercise(
     def alive() -> bool:
         assert operator.process.poll() is None, f"operator exited:\n{operator.text()[-4000:]}"
         denied = _denials(operator.text())
-        if any(ANONYMOUS in line for line in denied):
-            # Only this exact, known symptom; any other refusal fails the test below.
-            pytest.xfail(KNOWN_ANONYMOUS_DEFECT)
         assert not denied, "the operator was refused (RBAC or credentials):\n" + "\n".join(denied)
         return True
 
