@@ -60,6 +60,10 @@ docker build --tag "$IMAGE" "$REPO_ROOT"
 log "loading the image into kind"
 kind load docker-image "$IMAGE" --name "$CLUSTER"
 
+# The chart creates the worker ServiceAccount in each of workers.namespaces,
+# so the namespace must exist before the install.
+kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f -
+
 log "installing the chart"
 helm upgrade --install "$RELEASE" "$REPO_ROOT/charts/alchemiser" \
   --namespace "$SYSTEM_NS" --create-namespace \
@@ -68,7 +72,6 @@ helm upgrade --install "$RELEASE" "$REPO_ROOT/charts/alchemiser" \
   --wait --timeout 5m
 
 log "starting the paper exchange in namespace $NS (simulated time $SIM_NOW)"
-kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f -
 kubectl apply -n "$NS" -f - <<EOF
 apiVersion: apps/v1
 kind: Deployment
