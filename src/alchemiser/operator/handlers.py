@@ -100,12 +100,9 @@ def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings)
     @kopf.on.startup(registry=registry, id="startup")
     async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
         configure(settings, ours)
-        memo.context = Context(
-            settings=ours,
-            kube=Kube.from_environment(),
-            urgent=Kube.from_environment(connections=ours.concurrency),
-            emit=_emit,
-        )
+        # One warm pool for everything: a separate, cold pool for halts measured slower
+        # (TLS handshakes on the critical path) than sharing the warm one.
+        memo.context = Context(settings=ours, kube=Kube.from_environment(), emit=_emit)
         prometheus_client.start_http_server(
             ours.metrics_port, addr=ours.metrics_address, registry=metrics.REGISTRY
         )
@@ -121,8 +118,6 @@ def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings)
         for task in memo.context.expiry_tasks.values():
             task.cancel()
         await memo.context.kube.close()
-        if memo.context.urgent is not None:
-            await memo.context.urgent.close()
 
     @kopf.on.probe(id="strategies", registry=registry)
     async def probe_strategies(memo: kopf.Memo, **_: Any) -> int:

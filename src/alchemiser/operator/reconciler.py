@@ -128,9 +128,6 @@ class Context:
     settings: OperatorSettings
     kube: Kube
     emit: Emit
-    # A separate connection pool for halt propagation, so the kill switch never queues
-    # behind routine drift-timer traffic on the shared pool.
-    urgent: Kube | None = None
     clock: Callable[[], datetime] = utcnow
     gauge: StateGauge = field(default_factory=StateGauge)
     cronjob_generations: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -444,7 +441,7 @@ async def propagate(
     # phase 2 writes status, Events and deletes Jobs; the resync timer re-verifies the rest.
     halted = [ref for ref in selected if decisions[id(ref)].halted]
     released = [ref for ref in selected if not decisions[id(ref)].halted and _runnable(ref)]
-    lane = ctx.urgent or ctx.kube
+    lane = ctx.kube
     flips = [
         lane.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), True) for ref in halted
     ] + [
