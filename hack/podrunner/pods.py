@@ -410,6 +410,7 @@ class PodWorker(threading.Thread):
             read_only_root=bool(security.get("readOnlyRootFilesystem")),
             drop_capabilities="ALL" in drop,
             no_new_privileges=security.get("allowPrivilegeEscalation") is False,
+            image_paths=(str(_image_root(self.settings.entrypoint[0])),),
         )
 
     def _start(self, container: Obj, restarts: int = 0, last: Obj | None = None) -> Running | None:
@@ -595,3 +596,10 @@ class PodWorker(threading.Thread):
                 self.settings.log(f"pod {self.pod_name}: volume {name} updated")
         except spec.ContainerConfigError as error:
             self.event("FailedMount", str(error), "Warning")
+
+
+def _image_root(entrypoint: str) -> Path:
+    """The checkout the entrypoint runs from: <root>/.venv/bin/alchemiser -> <root>."""
+    executable = Path(entrypoint).absolute()
+    venv = executable.parent.parent if executable.parent.name == "bin" else executable.parent
+    return venv.parent

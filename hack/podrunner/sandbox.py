@@ -40,6 +40,11 @@ class Launch:
     read_only_root: bool = False
     drop_capabilities: bool = True
     no_new_privileges: bool = True
+    # The "image": host directories the command itself runs from (the checkout holding
+    # the virtual environment). A volume mounted over one of them (an emptyDir on /tmp
+    # while the checkout lives under /tmp) must not hide the program, so each is opened
+    # before the volumes are mounted and bound back onto its own path afterwards.
+    image_paths: tuple[str, ...] = ()
 
 
 def _ensure_mount_point(mount: Mount) -> None:
@@ -85,11 +90,19 @@ def mount_order(mounts: list[Mount]) -> list[Mount]:
 def script(launch: Launch) -> str:
     """The shell script run inside the new mount namespace before exec'ing the command."""
     lines = ["set -e"]
+    held = {path: 3 + index for index, path in enumerate(launch.image_paths)}
+    lines += [f"exec {fd}<{shlex.quote(path)}" for path, fd in held.items()]
     for mount in mount_order(launch.mounts):
         src, dst = shlex.quote(str(mount.source)), shlex.quote(mount.target)
         lines.append(f"mount --bind {src} {dst}")
         if mount.read_only:
             lines.append(f"mount -o remount,bind,ro {dst}")
+    for path, fd in held.items():
+        if any(_under(path, mount.target) for mount in launch.mounts):
+            # --no-canonicalize: resolving the fd's link by name would find the covered path.
+            lines.append(f"mkdir -p {shlex.quote(path)}")
+            lines.append(f"mount --no-canonicalize --bind /proc/self/fd/{fd} {shlex.quote(path)}")
+        lines.append(f"exec {fd}<&-")
     if launch.read_only_root:
         lines.append("mount -o remount,bind,ro /")
     lines.append(f"cd {shlex.quote(launch.workdir)}")

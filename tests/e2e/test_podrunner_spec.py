@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from podrunner import spec
-from podrunner.sandbox import Mount, mount_order
+from podrunner import sandbox, spec
+from podrunner.sandbox import Launch, Mount, mount_order
 
 LABEL_PATH = "metadata.labels['alchemiser.io/strategy']"
 POD = {
@@ -198,3 +198,26 @@ def test_mount_order_keeps_sources_visible() -> None:
     parent = Mount(Path("/srv/a"), "/data")
     child = Mount(Path("/srv/b"), "/data/sub")
     assert [m.target for m in mount_order([child, parent])] == ["/data", "/data/sub"]
+
+
+def test_a_volume_over_the_checkout_does_not_hide_the_program(tmp_path: Path) -> None:
+    """An emptyDir mounted over the directory the program runs from leaves the program visible."""
+    scratch = tmp_path / "covered"
+    image = scratch / "checkout"
+    image.mkdir(parents=True)
+    (image / "program").write_text("still here\n")
+    empty = tmp_path / "emptydir"
+    empty.mkdir()
+    log = tmp_path / "container.log"
+    launch = Launch(
+        argv=["/bin/sh", "-c", f"cat {image}/program; ls {scratch}"],
+        env={"PATH": "/usr/bin:/bin"},
+        mounts=[Mount(empty, str(scratch))],
+        workdir="/",
+        log=log,
+        image_paths=(str(image),),
+    )
+    process = sandbox.start(launch)
+    assert process.wait(timeout=30) == 0, log.read_text()
+    lines = log.read_text().split()
+    assert lines == ["still", "here", "checkout"], lines
