@@ -668,6 +668,34 @@ def test_op_run_result_is_read_from_the_termination_message(kube_cluster, namesp
     assert f'alchemiser_last_successful_run_timestamp_seconds{{namespace="{namespace}"' in text
 
 
+def test_op_halt_leaves_a_finished_job_alone(kube_cluster, namespace, operator):
+    """A halt after a run finished does not delete that Job: only active Jobs are deleted."""
+    ready_strategy(kube_cluster, namespace)
+    run_now(kube_cluster, namespace, "finished")
+    job = wait_for("job", lambda: jobs(kube_cluster, namespace), timeout=30)[0]["metadata"]["name"]
+    result = RunResult(outcome=Outcome.NO_TRADES, run_id="r-2", message="nothing to do")
+    _finish_pod(kube_cluster, namespace, job, message=result.to_json(), code=0)
+    wait_condition(kube_cluster, namespace, "LastRunSucceeded", "True", reason="NoTrades")
+
+    def complete() -> bool:
+        found = get(kube_cluster, "job", job, "-n", namespace) or {}
+        conditions = (found.get("status") or {}).get("conditions") or []
+        return any(c["type"] == "Complete" and c["status"] == "True" for c in conditions)
+
+    wait_for("the Job to be Complete", complete, timeout=30)
+    name = f"{namespace}-after"
+    try:
+        halt(kube_cluster, name, namespace)
+        wait_condition(kube_cluster, namespace, "Halted", "True")
+        wait_suspended(kube_cluster, namespace, True, timeout=30)
+        time.sleep(2)  # the Job deletions of the halt's second phase would have been sent
+        remaining = get(kube_cluster, "job", job, "-n", namespace) or {}
+        assert remaining and not remaining["metadata"].get("deletionTimestamp")
+        assert not events(kube_cluster, namespace, "JobDeleted")
+    finally:
+        kube_cluster.kubectl("delete", "tradinghalt", name, "--ignore-not-found", "--wait=false")
+
+
 def test_op_failed_job_without_result_is_failed_with_the_reason(kube_cluster, namespace, operator):
     """A Job whose pod died without a result is recorded as Failed with the pod's reason."""
     ready_strategy(kube_cluster, namespace)

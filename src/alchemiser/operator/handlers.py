@@ -55,6 +55,11 @@ def _jobs_of(index: kopf.Index[Any, Any], namespace: str, name: str) -> list[str
     return sorted(index.get((namespace, name), []))
 
 
+def _job_is_active(body: kopf.Body, **_: Any) -> bool:
+    metadata = body.get("metadata") or {}
+    return not metadata.get("deletionTimestamp") and results.job_finish(body) is None
+
+
 def _run_now_token(essence: Any) -> str:
     annotations = ((essence or {}).get("metadata") or {}).get("annotations") or {}
     return str(annotations.get(runtime.ANNOTATION_RUN_NOW) or "")
@@ -137,11 +142,12 @@ def _register_indices(registry: kopf.OperatorRegistry) -> None:
         halt = halting.halt_from_body(body)
         return {halt.name: halt}
 
-    @kopf.index(*JOBS, labels=OURS, registry=registry, id="active_job_index")
-    async def active_job_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], str] | None:
+    # A `when` filter, not a None result: kopf keeps an object's previous index entry
+    # when the function returns None, but purges it once the object stops matching, so a
+    # finished Job leaves the index (and a later halt does not delete it as active).
+    @kopf.index(*JOBS, labels=OURS, when=_job_is_active, registry=registry, id="active_job_index")
+    async def active_job_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], str]:
         metadata = body.get("metadata") or {}
-        if metadata.get("deletionTimestamp") or results.job_finish(body) is not None:
-            return None
         strategy = (metadata.get("labels") or {})[runtime.LABEL_STRATEGY]
         return {(metadata["namespace"], strategy): metadata["name"]}
 
