@@ -622,6 +622,16 @@ def kill_switch(cluster: Cluster, strategy: dict[str, Any]) -> None:
         return (cronjob.get("spec") or {}).get("suspend", False) is value
 
     wait_until(f"CronJob {cron} to be suspended", lambda: suspended(True), 60)
+
+    def halt_status() -> dict[str, Any]:
+        return (cluster.get("halt", HALT) or {}).get("status") or {}
+
+    # The halt's status is written after the CronJobs are suspended; show it once it is.
+    wait_until(
+        f"TradingHalt {HALT} to report what it affected",
+        lambda: (halt_status().get("affectedStrategies") or 0) > 0,
+        60,
+    )
     halted = cluster.get("tstrat", name, "-n", NAMESPACE) or {}
     conditions = {c["type"]: c for c in (halted.get("status") or {}).get("conditions") or []}
     halted_condition = conditions.get("Halted", {})
@@ -629,7 +639,8 @@ def kill_switch(cluster: Cluster, strategy: dict[str, Any]) -> None:
         f"CronJob {cron} suspend=true; strategy Halted={halted_condition.get('status')} "
         f"({halted_condition.get('reason', '')})"
     )
-    indent(cluster.kubectl("get", "halt").stdout)
+    indent(cluster.kubectl("get", "halt", HALT).stdout)
+    say(f"propagated in {halt_status().get('propagationSeconds')} s (creation to last suspend)")
     subprocess.run(
         [str(ALCHEMISER), "resume", HALT], env=cluster.env, check=True, capture_output=True
     )
