@@ -3,8 +3,8 @@
 Rule: the only module that imports alpaca (and the requests it runs on). Every call
 has a timeout; alpaca-py's own sleep-and-retry is switched off so that retries are
 ours (tenacity, bounded, retryable errors only, reads only: an order is retried by
-the execution layer with the same client order id). Credentials are re-read from
-their source on every call and once more after a 401/403. Foreign errors become
+the execution layer with the same client order id). Credentials are read from their
+source when the clients are built and again after a 401/403. Foreign errors become
 BrokerUnavailable, OrderRejected, CredentialsError or DataUnavailable here.
 """
 
@@ -99,8 +99,7 @@ def _harden(client: Any, timeout: float, pool_size: int) -> None:
 
 class _Clients:
     # Both clients run with raw_data=True, so their methods return plain JSON values.
-    def __init__(self, credentials: Credentials, trading: Any, data: Any) -> None:
-        self.credentials = credentials
+    def __init__(self, trading: Any, data: Any) -> None:
         self.trading = trading
         self.data = data
 
@@ -153,7 +152,7 @@ class AlpacaBroker:
                 )
                 _harden(trading, self._timeout, self._pool_size)
                 _harden(data, self._timeout, self._pool_size)
-                clients = _Clients(credentials, trading, data)
+                clients = _Clients(trading, data)
                 self._clients = clients
             return clients
 
