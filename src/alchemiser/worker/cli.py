@@ -135,10 +135,21 @@ def _failed(
 
 
 def _on_sigterm(stop: threading.Event) -> None:
+    # The handler only sets the event. Logging from it could deadlock: it runs in the
+    # main thread, possibly while that thread holds the log stream's lock mid-write
+    # (seen in CI: a run that never exited after SIGTERM). A thread logs instead.
+    # `stop` is also set by a halt found mid-run, so the thread waits on its own event.
+    received = threading.Event()
+
     def handler(signum: int, frame: FrameType | None) -> None:
         stop.set()
+        received.set()
+
+    def report() -> None:
+        received.wait()
         log.warning("SIGTERM received; no further orders will be submitted")
 
+    threading.Thread(target=report, name="sigterm-log", daemon=True).start()
     signal.signal(signal.SIGTERM, handler)
 
 
