@@ -124,7 +124,7 @@ class Bench:
             f"--namespace={self.namespace}", "--standalone",
             "--metrics-address=127.0.0.1", f"--metrics-port={_free_port()}",
             f"--health-port={health}", "--worker-image=alchemiser:bench",
-            "--log-level=WARNING",
+            "--log-level=" + os.environ.get("BENCH_OPERATOR_LOG_LEVEL", "WARNING"),
         ]  # fmt: skip
         env = dict(os.environ, KUBECONFIG=_kubeconfig())
         with self.log.open("ab") as out:
