@@ -309,6 +309,7 @@ def test_op_strategy_becomes_a_ready_cronjob(kube_cluster, namespace, operator):
     allowed = {"observedGeneration", "conditions", "cronJobName", "haltedBy", "lastScheduleTime"}
     assert set(status) <= allowed | {"lastRun"}
     assert not [k for k in obj["metadata"].get("annotations", {}) if "kopf.zalando.org" in k]
+    assert not obj["metadata"].get("finalizers")  # deleting never waits for the operator
     assert "created CronJob nuclear-trader" in wait_event(kube_cluster, namespace, "CronJobCreated")
 
 
@@ -330,7 +331,7 @@ def test_op_spec_change_updates_the_cronjob(kube_cluster, namespace, operator):
 
 
 def test_op_drift_is_repaired(kube_cluster, namespace, operator):
-    """A CronJob edited by hand, then deleted by hand, is restored by the timer within 60 s."""
+    """A CronJob edited by hand, then deleted by hand, is restored by the sweep within 60 s."""
     ready_strategy(kube_cluster, namespace)
     kube_cluster.kubectl(
         "patch", "cronjob", "nuclear-trader", "-n", namespace, "--type=merge",
@@ -746,18 +747,16 @@ def test_restart_during_a_halt_keeps_it_and_sees_deletion(kube_cluster, namespac
         wait_suspended(kube_cluster, namespace, True, timeout=10)
         first.stop()
         second = start_operator(*args, name="second").wait_ready()
-        time.sleep(8)  # more than one drift-timer interval
+        time.sleep(8)  # more than one resync interval
         assert cronjob(kube_cluster, namespace)["spec"]["suspend"] is True
         assert condition(tstrat(kube_cluster, namespace), "Halted")["status"] == "True"
         second.stop()
-        # The halt keeps the operator's finalizer (kopf timers need one) until it runs again.
+        # Deleted while no operator runs: the next one sees it gone and resumes.
         kube_cluster.kubectl("delete", "tradinghalt", name, "--wait=false")
         start_operator(*args, name="third").wait_ready()
         wait_suspended(kube_cluster, namespace, False, timeout=30)
         wait_condition(kube_cluster, namespace, "Halted", "False")
         wait_for("halt gone", lambda: get(kube_cluster, "tradinghalt", name) is None, timeout=30)
-        # Delete while an operator runs, so its finalizer does not hold the namespace.
-        kube_cluster.kubectl("delete", "tradingstrategy", "nuclear-trader", "-n", namespace)
     finally:
         kube_cluster.kubectl("delete", "tradinghalt", name, "--ignore-not-found", "--wait=false")
 
@@ -773,15 +772,28 @@ def test_second_replica_stays_passive(kube_cluster, namespace, start_operator):
         },
     )
     args = (f"--namespace={namespace}", "--peering-name=alchemiser")
-    high = start_operator(*args, "--priority=200", name="high").wait_ready()
     low = start_operator(*args, "--priority=100", name="low").wait_ready()
+    ready_strategy(kube_cluster, namespace)  # low is alone: active, and indexes it
+    high = start_operator(*args, "--priority=200", name="high").wait_ready()
     wait_for("low pauses", lambda: "Pausing operations" in low.logs(), timeout=60)
-    ready_strategy(kube_cluster, namespace)
     assert "Pausing operations" not in high.logs()
     peering = get(kube_cluster, "kopfpeering", "alchemiser", "-n", namespace) or {}
     assert len(peering.get("status") or {}) == 2
-    assert "nuclear-trader" not in low.logs()
-    kube_cluster.kubectl("delete", "tradingstrategy", "nuclear-trader", "-n", namespace)
+    strategy(kube_cluster, namespace, schedule="30 15 * * 1-5")
+    wait_for(
+        "high applies the change",
+        lambda: cronjob(kube_cluster, namespace)["spec"]["schedule"] == "30 15 * * 1-5",
+        timeout=30,
+    )
+    # The active replica dies without leaving the peering object: until its entry expires
+    # (60 s) the passive one stays paused, and its resync sweep must not write either,
+    # although its index still holds the strategy.
+    high.process.kill()
+    high.stop()
+    kube_cluster.kubectl("delete", "cronjob", "nuclear-trader", "-n", namespace)
+    time.sleep(12)  # two resync intervals
+    assert cronjob(kube_cluster, namespace) == {}
+    assert "repairing CronJob drift" not in low.logs()
 
 
 def test_op_halt_and_resume_commands(kube_cluster, namespace, operator):

@@ -19,7 +19,7 @@ import kopf
 from alchemiser import logs
 from alchemiser.api import runtime
 from alchemiser.errors import ConfigError
-from alchemiser.operator import handlers, settings
+from alchemiser.operator import handlers, peering, settings
 from alchemiser.operator.kube import Kube
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -63,12 +63,14 @@ def run_operator(args: argparse.Namespace) -> int:
         # Distinct random priorities: kopf pauses every operator that sees a peer with a
         # higher *or equal* priority, so equal priorities would pause both replicas.
         priority = random.SystemRandom().randint(1, 2**30)
+    peer = peering.Peer(peering.own_identity(), priority)
     kopf.run(
-        registry=handlers.build_registry(config),
+        registry=handlers.build_registry(config, None if config.standalone else peer),
         clusterwide=not config.namespaces,
         namespaces=list(config.namespaces),
         standalone=config.standalone,
         priority=priority,
+        identity=peer.identity,  # type: ignore[arg-type]  # kopf.Identity is a NewType of str
         liveness_endpoint=config.liveness_endpoint,
         memo=kopf.Memo(),
     )

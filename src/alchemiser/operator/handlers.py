@@ -17,9 +17,9 @@ import prometheus_client
 from alchemiser.api import runtime
 from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
-from alchemiser.operator import halting, metrics, reconciler, results, status
+from alchemiser.operator import halting, metrics, peering, reconciler, results, resync, status
 from alchemiser.operator.kube import Kube
-from alchemiser.operator.reconciler import Context, StrategyRef
+from alchemiser.operator.reconciler import Context, Sources, StrategyRef
 from alchemiser.operator.settings import OperatorSettings
 
 STRATEGIES = (runtime.GROUP, runtime.VERSION, runtime.STRATEGY_PLURAL)
@@ -29,6 +29,8 @@ OURS = {runtime.LABEL_STRATEGY: kopf.PRESENT}
 # Not "alchemiser.io": kopf drops every annotation under its storage prefix from the
 # diff essence, which would hide alchemiser.io/run-now from the update handlers.
 ANNOTATION_PREFIX = "operator.alchemiser.io"
+# No handler needs a finalizer any more (the resync sweep replaced per-object timers);
+# kopf removes one it finds under this name, left by an earlier version of the operator.
 FINALIZER = "operator.alchemiser.io/finalizer"
 BACKOFF = 5  # seconds before kopf retries a failed handler (its default is 60)
 
@@ -47,12 +49,23 @@ def _strategies(index: kopf.Index[Any, Any]) -> list[StrategyRef]:
     return [ref for store in index.values() for ref in store]
 
 
-def _jobs(index: kopf.Index[Any, Any]) -> dict[tuple[str, str], list[str]]:
-    return {key: sorted(store) for key, store in index.items()}
+def _first(index: kopf.Index[Any, Any], key: Any) -> Any:
+    return next(iter(index.get(key, ())), None)
 
 
-def _jobs_of(index: kopf.Index[Any, Any], namespace: str, name: str) -> list[str]:
-    return sorted(index.get((namespace, name), []))
+def sources(indices: Mapping[str, kopf.Index[Any, Any]]) -> Sources:
+    """Live readers over kopf's indices (the same objects kopf keeps filling)."""
+    strategies, halts, jobs = (
+        indices["strategy_index"],
+        indices["halt_index"],
+        indices["active_job_index"],
+    )
+    return Sources(
+        halts=lambda: _halts(halts),
+        strategies=lambda: _strategies(strategies),
+        strategy=lambda namespace, name: _first(strategies, (namespace, name)),
+        active_jobs=lambda namespace, name: sorted(jobs.get((namespace, name), ())),
+    )
 
 
 def _job_is_active(body: kopf.Body, **_: Any) -> bool:
@@ -73,7 +86,6 @@ def configure(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix=ANNOTATION_PREFIX, key="last-handled-configuration"
     )
-    # kopf's strategy timers need a finalizer (to stop them on deletion): under our name.
     settings.persistence.finalizer = FINALIZER
     settings.posting.level = logging.INFO
     settings.peering.name = ours.peering_name
@@ -90,24 +102,31 @@ def configure(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
     settings.networking.request_timeout = 30
 
 
-def build_registry(ours: OperatorSettings) -> kopf.OperatorRegistry:
-    """Register every handler on a fresh registry."""
+def build_registry(ours: OperatorSettings, peer: peering.Peer | None) -> kopf.OperatorRegistry:
+    """Register every handler on a fresh registry (`peer` None: standalone)."""
     registry = kopf.OperatorRegistry()
-    _register_lifecycle(registry, ours)
+    _register_lifecycle(registry, ours, peer)
     _register_indices(registry)
-    _register_strategies(registry, ours)
+    _register_strategies(registry)
     _register_halts(registry)
     _register_jobs(registry)
     return registry
 
 
-def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings) -> None:
+def _register_lifecycle(
+    registry: kopf.OperatorRegistry, ours: OperatorSettings, peer: peering.Peer | None
+) -> None:
     @kopf.on.startup(registry=registry, id="startup")
-    async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -> None:
         configure(settings, ours)
         # One warm pool for everything: a separate, cold pool for halts measured slower
         # (TLS handshakes on the critical path) than sharing the warm one.
-        memo.context = Context(settings=ours, kube=Kube.from_environment(), emit=_emit)
+        memo.context = Context(
+            settings=ours, kube=Kube.from_environment(), emit=_emit, sources=sources(kwargs)
+        )
+        memo.resync = asyncio.create_task(
+            resync.run_forever(memo.context, peer), name="resync sweep"
+        )
         prometheus_client.start_http_server(
             ours.metrics_port, addr=ours.metrics_address, registry=metrics.REGISTRY
         )
@@ -120,6 +139,7 @@ def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings)
 
     @kopf.on.cleanup(registry=registry, id="cleanup")
     async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+        memo.resync.cancel()
         for task in memo.context.expiry_tasks.values():
             task.cancel()
         await memo.context.kube.close()
@@ -127,6 +147,14 @@ def _register_lifecycle(registry: kopf.OperatorRegistry, ours: OperatorSettings)
     @kopf.on.probe(id="strategies", registry=registry)
     async def probe_strategies(memo: kopf.Memo, **_: Any) -> int:
         return len(memo.context.gauge.states)
+
+    @kopf.on.probe(id="resync", registry=registry)
+    async def probe_resync(memo: kopf.Memo, **_: Any) -> float | None:
+        # A sweep that died is a failed liveness probe (kopf answers 500): restart us.
+        if memo.resync.done():
+            raise RuntimeError(f"the resync sweep stopped: {memo.resync!r}")
+        context: Context = memo.context
+        return context.last_sweep
 
 
 def _register_indices(registry: kopf.OperatorRegistry) -> None:
@@ -152,46 +180,19 @@ def _register_indices(registry: kopf.OperatorRegistry) -> None:
         return {(metadata["namespace"], strategy): metadata["name"]}
 
 
-def _register_strategies(registry: kopf.OperatorRegistry, ours: OperatorSettings) -> None:
+def _register_strategies(registry: kopf.OperatorRegistry) -> None:
     @kopf.on.resume(*STRATEGIES, registry=registry, backoff=BACKOFF, id="reconcile-resume")
     @kopf.on.create(*STRATEGIES, registry=registry, backoff=BACKOFF, id="reconcile-create")
     @kopf.on.update(*STRATEGIES, registry=registry, backoff=BACKOFF, id="reconcile-update")
-    async def reconcile_strategy(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
-        ref = StrategyRef.from_body(body)
-        await reconciler.reconcile(
-            memo.context,
-            ref,
-            _halts(kwargs["halt_index"]),
-            _jobs_of(kwargs["active_job_index"], ref.namespace, ref.name),
-        )
-
-    # initial_delay: the create/resume handler has just reconciled; do not race it.
-    @kopf.timer(
-        *STRATEGIES,
-        interval=ours.resync_seconds,
-        initial_delay=ours.resync_seconds,
-        registry=registry,
-        id="resync",
-    )
-    async def resync_strategy(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
-        ref = StrategyRef.from_body(body)
-        await reconciler.reconcile(
-            memo.context,
-            ref,
-            _halts(kwargs["halt_index"]),
-            _jobs_of(kwargs["active_job_index"], ref.namespace, ref.name),
-            only_if_drifted=True,
-            # Reads only the CronJob normally; the Secret only while it is missing.
-            check_credentials=reconciler.credentials_recheck_needed(ref.status),
-        )
+    async def reconcile_strategy(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        await reconciler.reconcile(memo.context, StrategyRef.from_body(body))
 
     @kopf.on.update(*STRATEGIES, registry=registry, backoff=BACKOFF, id="run-now")
     async def run_now(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         old, new = _run_now_token(kwargs.get("old")), _run_now_token(kwargs.get("new"))
         if not new or new == old:
             return
-        ref = StrategyRef.from_body(body)
-        await reconciler.run_now(memo.context, ref, new, _halts(kwargs["halt_index"]))
+        await reconciler.run_now(memo.context, StrategyRef.from_body(body), new)
 
     @kopf.on.event(*STRATEGIES, registry=registry, id="strategy-gone")
     async def strategy_gone(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
@@ -201,31 +202,16 @@ def _register_strategies(registry: kopf.OperatorRegistry, ours: OperatorSettings
 
 
 async def _enforce(
-    body: Mapping[str, Any],
-    memo: kopf.Memo,
-    indices: Mapping[str, Any],
-    *,
-    measure: bool,
-    gone: bool = False,
+    body: Mapping[str, Any], memo: kopf.Memo, *, measure: bool, gone: bool = False
 ) -> None:
     """Propagate one halt (or its deletion/expiry) and write the halt's status."""
     ctx: Context = memo.context
-    name = body["metadata"]["name"]
-    halts = [h for h in _halts(indices["halt_index"]) if h.name != name]
-    if not gone:
-        halts.append(halting.halt_from_body(body))
-    result = await reconciler.propagate(
-        ctx,
-        name,
-        halts,
-        _strategies(indices["strategy_index"]),
-        _jobs(indices["active_job_index"]),
-    )
+    halt = halting.halt_from_body(body)
+    result = await reconciler.propagate(ctx, halt, gone=gone)
     now = ctx.clock()
-    reconciler.export_halts(halts, now)
+    reconciler.export_halts(ctx.sources.halts(), now)
     if gone:
         return
-    halt = halting.halt_from_body(body)
     seconds = None
     if measure and halt.is_active(now) and halt.created_at is not None:
         # creationTimestamp has whole seconds (it floors): this may over-report by < 1 s.
@@ -239,7 +225,7 @@ async def _enforce(
         generation=body["metadata"].get("generation"),
         now=now,
     )
-    await ctx.kube.patch_halt_status(name, new_status)
+    await ctx.kube.patch_halt_status(halt.name, new_status)
     if seconds is not None:
         ctx.emit(
             _halt_ref(body),
@@ -263,14 +249,14 @@ def _halt_ref(body: Mapping[str, Any]) -> dict[str, Any]:
 def _register_halts(registry: kopf.OperatorRegistry) -> None:
     @kopf.on.create(*HALTS, registry=registry, backoff=BACKOFF, id="halt-create")
     @kopf.on.update(*HALTS, field="spec", registry=registry, backoff=BACKOFF, id="halt-update")
-    async def halt_changed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
-        _schedule_expiry(body, memo, kwargs)
-        await _enforce(body, memo, kwargs, measure=True)
+    async def halt_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        _schedule_expiry(body, memo)
+        await _enforce(body, memo, measure=True)
 
     @kopf.on.resume(*HALTS, registry=registry, backoff=BACKOFF, id="halt-resume")
-    async def halt_resumed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
-        _schedule_expiry(body, memo, kwargs)
-        await _enforce(body, memo, kwargs, measure=False)
+    async def halt_resumed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        _schedule_expiry(body, memo)
+        await _enforce(body, memo, measure=False)
 
     @kopf.on.event(*HALTS, registry=registry, id="halt-deleted")
     async def halt_deleted(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
@@ -278,10 +264,10 @@ def _register_halts(registry: kopf.OperatorRegistry) -> None:
             task = memo.context.expiry_tasks.pop(body["metadata"]["name"], None)
             if task is not None:
                 task.cancel()
-            await _enforce(body, memo, kwargs, measure=False, gone=True)
+            await _enforce(body, memo, measure=False, gone=True)
 
 
-def _schedule_expiry(body: Mapping[str, Any], memo: kopf.Memo, indices: Mapping[str, Any]) -> None:
+def _schedule_expiry(body: Mapping[str, Any], memo: kopf.Memo) -> None:
     """Re-enforce a halt when its expiresAt passes (re-scheduled on every start and change).
 
     An asyncio task rather than a kopf timer: kopf timers put a finalizer on the halt,
@@ -302,7 +288,7 @@ def _schedule_expiry(body: Mapping[str, Any], memo: kopf.Memo, indices: Mapping[
             try:
                 fresh = await ctx.kube.get_halt(halt.name)
                 if fresh is not None:
-                    await _enforce(fresh, memo, indices, measure=False)
+                    await _enforce(fresh, memo, measure=False)
                 return
             except (KubeError, kopf.TemporaryError) as error:
                 log.warning("halt expiry not yet enforced", halt=halt.name, error=str(error))

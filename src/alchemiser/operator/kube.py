@@ -12,7 +12,7 @@ to this module (the chart's ClusterRoles follow it).
 import asyncio
 import json
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
@@ -30,6 +30,7 @@ TIMEOUT: Final = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=30
 APPLY: Final = "application/apply-patch+yaml"  # JSON is YAML
 MERGE: Final = "application/merge-patch+json"
 STRATEGIES: Final = f"/apis/{runtime.GROUP}/{runtime.VERSION}"
+PAGE: Final = 250  # objects per LIST page: bounds the memory a resync sweep holds at once
 
 
 class Conflict(KubeError):
@@ -220,6 +221,30 @@ class Kube:
         """The CronJob, or None."""
         reply = await self.request("GET", _batch_path("CronJob", namespace, name), missing_ok=True)
         return reply.body if reply is not None else None
+
+    async def cronjob_pages(self, namespace: str | None) -> AsyncIterator[list[dict[str, Any]]]:
+        """Our CronJobs (those with the strategy label), one LIST page at a time."""
+        where = f"/namespaces/{quote(namespace)}" if namespace else ""
+        params = {"labelSelector": runtime.LABEL_STRATEGY, "limit": str(PAGE)}
+        while True:
+            body = await self._body("GET", f"/apis/batch/v1{where}/cronjobs", params=params)
+            yield list(body.get("items") or [])
+            token = (body.get("metadata") or {}).get("continue")
+            if not token:
+                return
+            params = {**params, "continue": token}
+
+    async def peering_peers(self, name: str, namespace: str | None) -> dict[str, Any] | None:
+        """kopf's peering object's status (peer -> info); None when the object is absent."""
+        if namespace:
+            path = f"/apis/kopf.dev/v1/namespaces/{quote(namespace)}/kopfpeerings"
+        else:
+            path = "/apis/kopf.dev/v1/clusterkopfpeerings"
+        # LIST by name, the verb kopf's own peering already needs (no extra `get`).
+        params = {"fieldSelector": f"metadata.name={name}"}
+        reply = await self.request("GET", path, params=params, missing_ok=True)
+        items = list((reply.body if reply is not None else {}).get("items") or [])
+        return dict(items[0].get("status") or {}) if items else None
 
     async def suspend_cronjob(self, namespace: str, name: str, suspend: bool = True) -> None:
         """Set spec.suspend with one merge patch (halt propagation); a missing CronJob is fine."""

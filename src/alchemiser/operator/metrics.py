@@ -40,6 +40,12 @@ RECONCILE_SECONDS: Final = Histogram(
     "Time spent reconciling one strategy.",
     registry=REGISTRY,
 )
+RESYNC_SECONDS: Final = Histogram(
+    "alchemiser_resync_duration_seconds",
+    "Time one resync sweep (drift repair over every strategy) took.",
+    buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60),
+    registry=REGISTRY,
+)
 HALTS_ACTIVE: Final = Gauge(
     "alchemiser_halts_active",
     "Unexpired TradingHalts, by mode (Halt, ReduceOnly).",

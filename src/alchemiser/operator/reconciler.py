@@ -121,18 +121,55 @@ class StateGauge:
             metrics.STRATEGIES.labels(state=state).set(self.counts[state])
 
 
+Key = tuple[str, str]  # (namespace, name) of a strategy
+
+
+def _no_strategy(namespace: str, name: str) -> "StrategyRef | None":
+    return None
+
+
+def _no_jobs(namespace: str, name: str) -> list[str]:
+    return []
+
+
+@dataclass
+class Sources:
+    """Live views of kopf's in-memory indices, read at the moment a decision is made."""
+
+    halts: Callable[[], list[halting.HaltView]] = list
+    strategies: Callable[[], list["StrategyRef"]] = list
+    strategy: Callable[[str, str], "StrategyRef | None"] = _no_strategy
+    active_jobs: Callable[[str, str], list[str]] = _no_jobs
+
+
 @dataclass
 class Context:
-    """Collaborators of every workflow: settings, the API client, the clock, the Event sink."""
+    """Collaborators of every workflow: settings, the API client, the clock, the Event sink.
+
+    `locks` serialise the work on one strategy (a kopf handler, halt propagation and the
+    resync sweep may touch the same CronJob at once); whoever holds the lock decides
+    from `sources` as they are then, so the last writer always wrote the latest truth.
+    """
 
     settings: OperatorSettings
     kube: Kube
     emit: Emit
     clock: Callable[[], datetime] = utcnow
+    sources: Sources = field(default_factory=Sources)
     gauge: StateGauge = field(default_factory=StateGauge)
-    cronjob_generations: dict[tuple[str, str], int] = field(default_factory=dict)
+    cronjob_generations: dict[Key, int] = field(default_factory=dict)
     recorded_jobs: set[str] = field(default_factory=set)
     expiry_tasks: dict[str, "asyncio.Task[None]"] = field(default_factory=dict)
+    locks: dict[Key, asyncio.Lock] = field(default_factory=dict)
+    last_sweep: float | None = None  # time.monotonic() when the resync sweep last finished
+
+    def lock(self, namespace: str, name: str) -> asyncio.Lock:
+        """The lock for one strategy."""
+        return self.locks.setdefault((namespace, name), asyncio.Lock())
+
+    def fresh(self, ref: "StrategyRef") -> "StrategyRef":
+        """The newest copy of a strategy: kopf's index when it has one, else `ref`."""
+        return self.sources.strategy(ref.namespace, ref.name) or ref
 
 
 @dataclass(frozen=True)
@@ -214,29 +251,30 @@ def _kept_verdict(current: Mapping[str, Any], ref: StrategyRef) -> status.Readin
 async def reconcile(
     ctx: Context,
     ref: StrategyRef,
-    halts: Iterable[halting.HaltView],
-    active_jobs: Iterable[str],
     *,
     check_credentials: bool = True,
     apply_cronjob: bool = True,
     only_if_drifted: bool = False,
+    live: Mapping[str, Any] | None = None,
 ) -> None:
     """Bring one strategy's CronJob, Jobs and status in line with its spec and the halts.
 
-    `apply_cronjob=False` is for halt propagation, which has already flipped the CronJob;
-    `only_if_drifted=True` (the drift timer) reads the CronJob and writes only on drift.
+    Runs under the strategy's lock, deciding from the newest copy of the strategy and the
+    halts that exist then. `apply_cronjob=False` is for halt propagation, which has
+    already flipped the CronJob; `only_if_drifted=True` (the resync sweep) compares with
+    `live`, the CronJob as listed (None: missing), and writes only on drift.
     """
     started = time.monotonic()
     try:
-        await _reconcile(
-            ctx,
-            ref,
-            halts=list(halts),
-            active_jobs=list(active_jobs),
-            check_credentials=check_credentials,
-            apply_cronjob=apply_cronjob,
-            only_if_drifted=only_if_drifted,
-        )
+        async with ctx.lock(ref.namespace, ref.name):
+            await _reconcile(
+                ctx,
+                ctx.fresh(ref),
+                check_credentials=check_credentials,
+                apply_cronjob=apply_cronjob,
+                only_if_drifted=only_if_drifted,
+                live=live,
+            )
     except KubeError:
         metrics.RECONCILES.labels(outcome="error").inc()
         raise
@@ -248,18 +286,17 @@ async def _reconcile(
     ctx: Context,
     ref: StrategyRef,
     *,
-    halts: list[halting.HaltView],
-    active_jobs: list[str],
     check_credentials: bool,
     apply_cronjob: bool,
     only_if_drifted: bool,
+    live: Mapping[str, Any] | None,
 ) -> None:
     now = ctx.clock()
     current = ref.status
     if status.condition_status(current, status.READY) is None:
         check_credentials = True  # nothing to keep yet: find out
     findings = await examine(ctx, ref, check_credentials=check_credentials)
-    decision = halting.decide(halts, ref.namespace, ref.labels, now)
+    decision = halting.decide(ctx.sources.halts(), ref.namespace, ref.labels, now)
     verdict = findings.verdict or _kept_verdict(current, ref)
     name = builders.cronjob_name(ref.name)
     spec = findings.spec
@@ -271,15 +308,14 @@ async def _reconcile(
         last_schedule = current.get("lastScheduleTime")
     else:
         desired = builders.build_cronjob(ref.identity, spec, ctx.settings, suspend=suspended)
-        live = await ctx.kube.get_cronjob(ref.namespace, name) if only_if_drifted else None
-        if live is None or builders.drifted(desired, live):
+        if not only_if_drifted or live is None or builders.drifted(desired, live):
             if only_if_drifted:
                 log.info("repairing CronJob drift", namespace=ref.namespace, cronjob=name)
             live, created = await ctx.kube.apply(desired)
             _cronjob_events(ctx, ref, live, created)
         last_schedule = (live.get("status") or {}).get("lastScheduleTime")
     if decision.halted:
-        await _delete_jobs(ctx, ref, active_jobs, decision)
+        await _delete_jobs(ctx, ref, ctx.sources.active_jobs(ref.namespace, ref.name), decision)
     new_status = status.strategy_status(
         current,
         generation=ref.generation,
@@ -385,6 +421,7 @@ def forget_strategy(ctx: Context, namespace: str, name: str) -> None:
             gauge.remove(namespace, name)
     ctx.gauge.forget((namespace, name))
     ctx.cronjob_generations.pop((namespace, name), None)
+    ctx.locks.pop((namespace, name), None)
 
 
 async def _delete_jobs(
@@ -413,72 +450,58 @@ class Propagation:
     failures: int
 
 
-async def propagate(
-    ctx: Context,
-    halt_name: str,
-    halts: list[halting.HaltView],
-    strategies: Iterable[StrategyRef],
-    jobs: Mapping[tuple[str, str], list[str]],
-) -> Propagation:
+async def propagate(ctx: Context, halt: halting.HaltView, *, gone: bool = False) -> Propagation:
     """Re-evaluate, concurrently and bounded, every strategy this halt matches or matched.
 
-    `halts` are all halts that exist now (the one being deleted left out). CronJobs are
-    flipped first with one merge patch each; status and Job deletion follow. Secrets are
-    not re-read here: the drift timer's full reconcile confirms readiness within a minute.
+    `halt` is the halt as it is now (or was, when `gone`). Each strategy is decided under
+    its lock from the halts that exist then, so concurrent halt changes cannot undo one
+    another. CronJobs are flipped first with one merge patch each; status and Job
+    deletion follow. Secrets are not re-read here: the resync sweep does that.
     """
     started = time.monotonic()
     now = ctx.clock()
-    this = next((h for h in halts if h.name == halt_name), None)
     selected = [
         ref
-        for ref in strategies
-        if halt_name in ref.halted_by
-        or (this is not None and this.is_active(now) and this.matches(ref.namespace, ref.labels))
+        for ref in ctx.sources.strategies()
+        if halt.name in ref.halted_by or halt.matches(ref.namespace, ref.labels)
     ]
-    decisions = {id(ref): halting.decide(halts, ref.namespace, ref.labels, now) for ref in selected}
     # Phase 1, the kill switch proper: one small write per CronJob, all at once (bounded).
     # Released strategies are unsuspended the same way when their last status says Ready;
-    # phase 2 writes status, Events and deletes Jobs; the resync timer re-verifies the rest.
-    halted = [ref for ref in selected if decisions[id(ref)].halted]
-    released = [ref for ref in selected if not decisions[id(ref)].halted and _runnable(ref)]
-    lane = ctx.kube
-    flips = [
-        lane.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), True) for ref in halted
-    ] + [
-        lane.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), False)
-        for ref in released
-    ]
+    # phase 2 writes status, Events and deletes Jobs.
+    flips = [_flip(ctx, ref) for ref in selected]
     outcomes = await gather_bounded(ctx.settings.concurrency, flips)
     suspended_after = time.monotonic() - started
     suspended_at = time.time()
-    calls = [
-        reconcile(
-            ctx,
-            ref,
-            halts,
-            jobs.get((ref.namespace, ref.name), []),
-            check_credentials=False,
-            apply_cronjob=False,
-        )
-        for ref in selected
-    ]
+    halted = sum(1 for outcome in outcomes if outcome is True)
+    calls = [reconcile(ctx, ref, check_credentials=False, apply_cronjob=False) for ref in selected]
     outcomes += await gather_bounded(ctx.settings.concurrency, calls)
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     for failure in failures[:5]:
-        log.warning("halt propagation failed for a strategy", halt=halt_name, error=str(failure))
+        log.warning("halt propagation failed for a strategy", halt=halt.name, error=str(failure))
     affected = 0
-    if this is not None and this.is_active(now):
-        affected = sum(1 for ref in selected if this.matches(ref.namespace, ref.labels))
+    if not gone and halt.is_active(now):
+        affected = sum(1 for ref in selected if halt.matches(ref.namespace, ref.labels))
     log.info(
         "propagated a halt change",
-        halt=halt_name,
+        halt=halt.name,
         strategies=len(selected),
-        suspended=len(halted),
+        suspended=halted,
         suspend_seconds=round(suspended_after, 3),
         total_seconds=round(time.monotonic() - started, 3),
         failures=len(failures),
     )
     return Propagation(affected, suspended_after, suspended_at, len(failures))
+
+
+async def _flip(ctx: Context, ref: StrategyRef) -> bool | None:
+    """Suspend (True) or release (False) one CronJob as the halts now say; None: left as is."""
+    async with ctx.lock(ref.namespace, ref.name):
+        ref = ctx.fresh(ref)
+        decision = halting.decide(ctx.sources.halts(), ref.namespace, ref.labels, ctx.clock())
+        suspend = True if decision.halted else (False if _runnable(ref) else None)
+        if suspend is not None:
+            await ctx.kube.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), suspend)
+        return suspend
 
 
 def _runnable(ref: StrategyRef) -> bool:
@@ -498,12 +521,10 @@ def export_halts(halts: Iterable[halting.HaltView], now: datetime) -> None:
 # --- run-now and run results -------------------------------------------------------------
 
 
-async def run_now(
-    ctx: Context, ref: StrategyRef, token: str, halts: Iterable[halting.HaltView]
-) -> None:
+async def run_now(ctx: Context, ref: StrategyRef, token: str) -> None:
     """Create one Job from the CronJob's template, unless halted, suspended or not Ready."""
     obj = ref.object_ref()
-    decision = halting.decide(halts, ref.namespace, ref.labels, ctx.clock())
+    decision = halting.decide(ctx.sources.halts(), ref.namespace, ref.labels, ctx.clock())
     spec, _ = _spec(ref)
     refusal = None
     if decision.halted:
