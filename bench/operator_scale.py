@@ -195,7 +195,7 @@ class Bench:
         return _rss_mib(self.process.pid)
 
     async def teardown(self) -> None:
-        # Delete while the operator runs: its timers hold a finalizer on every strategy.
+        # Delete while the operator runs (it leaves no finalizer; this is just tidy).
         await self.kube.delete_halt(f"{self.namespace}-halt")
         await self.kube.request("DELETE", f"/api/v1/namespaces/{self.namespace}", missing_ok=True)
 

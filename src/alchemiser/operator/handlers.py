@@ -2,14 +2,15 @@
 
 Rule: no decisions here. Each handler turns kopf's arguments (body, indices,
 memo) into the workflow's inputs, and posts the workflow's Events with
-kopf.event. Handlers are registered on a registry built from the settings, so
+the EventPoster. Handlers are registered on a registry built from the settings, so
 intervals are configurable and nothing happens at import.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 import kopf
 import prometheus_client
@@ -18,6 +19,7 @@ from alchemiser.api import runtime
 from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
 from alchemiser.operator import halting, metrics, peering, reconciler, results, resync, status
+from alchemiser.operator.events import EventPoster
 from alchemiser.operator.kube import Kube
 from alchemiser.operator.reconciler import Context, Sources, StrategyRef
 from alchemiser.operator.settings import OperatorSettings
@@ -35,10 +37,6 @@ FINALIZER = "operator.alchemiser.io/finalizer"
 BACKOFF = 5  # seconds before kopf retries a failed handler (its default is 60)
 
 log = get_logger(__name__)
-
-
-def _emit(obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
-    kopf.event(kopf.Body(cast(kopf.RawBody, dict(obj))), type=type_, reason=reason, message=message)
 
 
 def _halts(index: kopf.Index[Any, Any]) -> list[halting.HaltView]:
@@ -87,7 +85,9 @@ def configure(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
         prefix=ANNOTATION_PREFIX, key="last-handled-configuration"
     )
     settings.persistence.finalizer = FINALIZER
-    settings.posting.level = logging.INFO
+    # kopf's own Events only for handler failures and retries; the lifecycle Events a user
+    # reads in `kubectl describe` are ours (events.py), one per change, not per handler run.
+    settings.posting.level = logging.WARNING
     settings.peering.name = ours.peering_name
     settings.peering.standalone = ours.standalone
     # Auto-detect: with the peering object present, one replica is active and the others
@@ -121,8 +121,16 @@ def _register_lifecycle(
         configure(settings, ours)
         # One warm pool for everything: a separate, cold pool for halts measured slower
         # (TLS handshakes on the critical path) than sharing the warm one.
+        kube = Kube.from_environment()
+        memo.events = EventPoster(
+            kube,
+            reconciler.utcnow,
+            peer.identity if peer else peering.own_identity(),
+            cluster_scoped=not ours.namespaces,
+        )
+        memo.events.start()
         memo.context = Context(
-            settings=ours, kube=Kube.from_environment(), emit=_emit, sources=sources(kwargs)
+            settings=ours, kube=kube, emit=memo.events.emit, sources=sources(kwargs)
         )
         memo.resync = asyncio.create_task(
             resync.run_forever(memo.context, peer), name="resync sweep"
@@ -142,6 +150,9 @@ def _register_lifecycle(
         memo.resync.cancel()
         for task in memo.context.expiry_tasks.values():
             task.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(memo.events.drain(), timeout=5)
+        await memo.events.stop()
         await memo.context.kube.close()
 
     @kopf.on.probe(id="strategies", registry=registry)

@@ -246,6 +246,11 @@ class Kube:
         items = list((reply.body if reply is not None else {}).get("items") or [])
         return dict(items[0].get("status") or {}) if items else None
 
+    async def post_event(self, event: Mapping[str, Any]) -> None:
+        """Create one core/v1 Event (in its metadata.namespace)."""
+        namespace = quote(event["metadata"]["namespace"])
+        await self.request("POST", f"/api/v1/namespaces/{namespace}/events", body=dict(event))
+
     async def suspend_cronjob(self, namespace: str, name: str, suspend: bool = True) -> None:
         """Set spec.suspend with one merge patch (halt propagation); a missing CronJob is fine."""
         await self.request(

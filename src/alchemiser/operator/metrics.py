@@ -46,6 +46,11 @@ RESYNC_SECONDS: Final = Histogram(
     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60),
     registry=REGISTRY,
 )
+EVENTS_DROPPED: Final = Counter(
+    "alchemiser_events_dropped",
+    "Kubernetes Events the operator could not post (queue full or API error).",
+    registry=REGISTRY,
+)
 HALTS_ACTIVE: Final = Gauge(
     "alchemiser_halts_active",
     "Unexpired TradingHalts, by mode (Halt, ReduceOnly).",
