@@ -8,9 +8,16 @@ then N TradingStrategies created 32 at a time, and it measures
 - ready: from the first create until every CronJob exists and every strategy is Ready;
 - halt: from creating a TradingHalt (limited to NS) until every CronJob is suspended;
 - resume: from deleting the halt until every CronJob is unsuspended;
-- rss: the operator's resident memory (VmRSS) after the resume.
+- rss: the operator's resident memory (VmRSS) after the resume;
+- floor: the same N suspend patches sent by this script straight to the apiserver
+  (same concurrency as the operator's default, no operator logic), the least any
+  client could take on this machine; halt/floor is the operator's overhead.
 
-Progress is observed with server-side Table lists (small answers), every 0.2 s.
+Readiness is observed with server-side Table lists (small answers), every 0.2 s.
+Halt and resume are observed with a metadata-only watch on the CronJobs (each
+CronJob's generation moves when its spec.suspend flips), so the measurement does
+not load the apiserver the way polling 1,000-row lists would; one Table list then
+checks every CronJob's suspend value.
 
     .venv/bin/python bench/operator_scale.py --sizes 100 1000 --runs 3
     .venv/bin/python bench/operator_scale.py --sizes 5000 --runs 1
@@ -34,11 +41,15 @@ from pathlib import Path
 from typing import Any
 
 from alchemiser.api import runtime
-from alchemiser.operator.kube import STRATEGIES, Kube
+from alchemiser.operator.kube import STRATEGIES, Kube, gather_bounded
+from alchemiser.operator.settings import OperatorSettings
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE = "application/json;as=Table;g=meta.k8s.io;v=v1"
+META_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+META = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 POLL = 0.2
+FLOOR_CONCURRENCY = OperatorSettings().concurrency
 
 
 def _free_port() -> int:
@@ -165,6 +176,36 @@ class Bench:
         rows = await _table(self.kube, self.cronjobs)
         return len(rows) >= self.size and all(str(r.get("Suspend")) == value for r in rows)
 
+    async def _flipped(self, change: Any, value: str) -> float:
+        """Seconds from `change()` until every CronJob's spec changed (its generation moved)."""
+        reply = await self.kube.request("GET", self.cronjobs, accept=META_LIST)
+        assert reply is not None
+        generations = {
+            item["metadata"]["name"]: item["metadata"]["generation"] for item in reply.body["items"]
+        }
+        params = {
+            "watch": "1",
+            "resourceVersion": reply.body["metadata"]["resourceVersion"],
+            "timeoutSeconds": "600",
+        }
+
+        async def all_moved() -> float:
+            pending = set(generations)
+            async for event in self.kube.watch(self.cronjobs, params, accept=META):
+                metadata = event["object"]["metadata"]
+                if metadata.get("generation", 0) > generations.get(metadata["name"], 1 << 62):
+                    pending.discard(metadata["name"])
+                    if not pending:
+                        return time.monotonic()
+            raise TimeoutError("the watch ended before every CronJob changed")
+
+        watching = asyncio.create_task(all_moved())
+        started = time.monotonic()
+        await change()
+        seconds = await asyncio.wait_for(watching, 600) - started
+        assert await self._suspended(value), f"not every CronJob has suspend={value}"
+        return seconds
+
     async def halt(self) -> tuple[float, float | None]:
         name = f"{self.namespace}-halt"
         body = {
@@ -173,9 +214,7 @@ class Bench:
             "metadata": {"name": name},
             "spec": {"reason": "bench", "namespaces": [self.namespace]},
         }
-        started = time.monotonic()
-        await self.kube.create_halt(body)
-        seconds = await _wait("all suspended", lambda: self._suspended("True"), 600)
+        seconds = await self._flipped(lambda: self.kube.create_halt(body), "True")
         reported = None
         for _ in range(100):
             halts = {h["metadata"]["name"]: h for h in await self.kube.list_halts()}
@@ -183,12 +222,27 @@ class Bench:
             if reported is not None:
                 break
             await asyncio.sleep(0.2)
-        del started
         return seconds, reported
 
     async def resume(self) -> float:
-        await self.kube.delete_halt(f"{self.namespace}-halt")
-        return await _wait("all resumed", lambda: self._suspended("False"), 600)
+        return await self._flipped(lambda: self.kube.delete_halt(f"{self.namespace}-halt"), "False")
+
+    async def floor(self) -> float:
+        """Suspend every CronJob ourselves, as the operator's phase 1 does; then undo it."""
+        names = [f"s-{index:05d}" for index in range(self.size)]
+
+        async def flip(value: bool) -> float:
+            started = time.monotonic()
+            outcomes = await gather_bounded(
+                FLOOR_CONCURRENCY,
+                [self.kube.suspend_cronjob(self.namespace, name, value) for name in names],
+            )
+            assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes[:3]
+            return time.monotonic() - started
+
+        seconds = await flip(True)
+        await flip(False)
+        return seconds
 
     def rss(self) -> float:
         assert self.process is not None
@@ -225,13 +279,16 @@ async def measure(size: int, log_dir: Path) -> dict[str, float | None]:
             halt, reported = await bench.halt()
             resume = await bench.resume()
             await asyncio.sleep(2)
+            rss = bench.rss()
+            floor = await bench.floor()
             return {
                 "ready_s": ready,
                 "halt_s": halt,
                 "halt_reported_s": reported,
                 "resume_s": resume,
-                "rss_mib": bench.rss(),
+                "rss_mib": rss,
                 "rss_idle_mib": idle,
+                "floor_s": floor,
             }
         finally:
             await bench.teardown()
@@ -257,12 +314,15 @@ def main() -> int:
             if any(r[key] is not None for r in rounds)
         }
     print("\nmedians (seconds, MiB):")
-    print(f"{'N':>6} {'ready':>8} {'halt':>8} {'halt(rep)':>10} {'resume':>8} {'rss':>8}")
+    print(
+        f"{'N':>6} {'ready':>8} {'halt':>8} {'halt(rep)':>10} {'resume':>8} {'rss':>8}"
+        f" {'floor':>8} {'halt/floor':>11}"
+    )
     for size, m in summary.items():
         print(
             f"{size:>6} {m['ready_s']:>8.2f} {m['halt_s']:>8.2f} "
             f"{m.get('halt_reported_s', float('nan')):>10.2f} {m['resume_s']:>8.2f} "
-            f"{m['rss_mib']:>8.1f}"
+            f"{m['rss_mib']:>8.1f} {m['floor_s']:>8.2f} {m['halt_s'] / m['floor_s']:>11.2f}"
         )
     return 0
 

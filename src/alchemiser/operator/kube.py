@@ -144,6 +144,23 @@ class Kube:
             raise KubeError(f"{method} {path}: HTTP {response.status}: {_message(text)}")
         return Reply(response.status, json.loads(text) if text else {})
 
+    async def watch(
+        self, path: str, params: Mapping[str, str], *, accept: str = "application/json"
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The events of one watch request (params should set watch and timeoutSeconds)."""
+        try:
+            async with self._client().get(
+                self._server + path, params=params, headers=self._headers(None, accept)
+            ) as response:
+                if response.status >= 400:
+                    text = await response.text()
+                    raise KubeError(f"WATCH {path}: HTTP {response.status}: {_message(text)}")
+                async for line in response.content:
+                    if line.strip():
+                        yield json.loads(line)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise KubeError(f"WATCH {path} failed: {error!r}") from error
+
     async def _body(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         reply = await self.request(method, path, **kwargs)
         return reply.body if reply is not None else {}
