@@ -29,6 +29,12 @@ STRATEGY_HALTED: Final = Gauge(
     ["namespace", "strategy"],
     registry=REGISTRY,
 )
+STRATEGY_SUSPENDED: Final = Gauge(
+    "alchemiser_strategy_suspended",
+    "1 when the strategy's own spec.suspend is set (its user paused it), else 0.",
+    ["namespace", "strategy"],
+    registry=REGISTRY,
+)
 RECONCILES: Final = Counter(
     "alchemiser_reconcile",
     "Strategy reconciliations, by outcome (success, error).",

@@ -328,7 +328,9 @@ async def _reconcile(
     if new_status != current:
         await _write_status(ctx, ref, new_status, lambda fresh: _recompute(fresh, new_status))
     _transition_events(ctx, ref, current, verdict, decision)
-    _export_strategy(ctx, ref, verdict, decision, suspended)
+    _export_strategy(
+        ctx, ref, verdict, decision, suspended=suspended, own_suspend=bool(spec and spec.suspend)
+    )
 
 
 def _recompute(fresh: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
@@ -406,17 +408,20 @@ def _export_strategy(
     ref: StrategyRef,
     verdict: status.Readiness,
     decision: halting.HaltDecision,
+    *,
     suspended: bool,
+    own_suspend: bool,
 ) -> None:
     labels = {"namespace": ref.namespace, "strategy": ref.name}
     metrics.STRATEGY_READY.labels(**labels).set(1 if verdict.ready else 0)
     metrics.STRATEGY_HALTED.labels(**labels).set(1 if decision.halted else 0)
+    metrics.STRATEGY_SUSPENDED.labels(**labels).set(1 if own_suspend else 0)
     ctx.gauge.set((ref.namespace, ref.name), status.strategy_state(verdict, decision, suspended))
 
 
 def forget_strategy(ctx: Context, namespace: str, name: str) -> None:
     """Drop a deleted strategy's metrics and bookkeeping."""
-    for gauge in (metrics.STRATEGY_READY, metrics.STRATEGY_HALTED):
+    for gauge in (metrics.STRATEGY_READY, metrics.STRATEGY_HALTED, metrics.STRATEGY_SUSPENDED):
         with contextlib.suppress(KeyError):
             gauge.remove(namespace, name)
     ctx.gauge.forget((namespace, name))
