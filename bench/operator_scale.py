@@ -13,7 +13,9 @@ then N TradingStrategies created 32 at a time, and it measures
   (same concurrency as the operator's default, no operator logic), the least any
   client could take on this machine; halt/floor is the operator's overhead.
 
-Readiness is observed with server-side Table lists (small answers), every 0.2 s.
+Readiness is observed with server-side Table lists (small answers), every 0.2 s
+per 1,000 strategies (converting thousands of rows is work for the apiserver being
+measured).
 Halt and resume are observed with a metadata-only watch on the CronJobs (each
 CronJob's generation moves when its spec.suspend flips), so the measurement does
 not load the apiserver the way polling 1,000-row lists would; one Table list then
@@ -95,14 +97,14 @@ async def _table(kube: Kube, path: str) -> list[dict[str, Any]]:
     return [dict(zip(columns, row["cells"], strict=False)) for row in reply.body.get("rows") or []]
 
 
-async def _wait(description: str, check: Any, timeout: float) -> float:
+async def _wait(description: str, check: Any, timeout: float, poll: float = POLL) -> float:
     started = time.monotonic()
     while True:
         if await check():
             return time.monotonic() - started
         if time.monotonic() - started > timeout:
             raise TimeoutError(f"{description} not reached within {timeout:.0f}s")
-        await asyncio.sleep(POLL)
+        await asyncio.sleep(poll)
 
 
 class Bench:
@@ -169,7 +171,7 @@ class Bench:
                 return False
             return len(await _table(self.kube, self.cronjobs)) >= self.size
 
-        await _wait("all Ready", all_ready, 600)
+        await _wait("all Ready", all_ready, 900, poll=POLL * max(1.0, self.size / 1000))
         return time.monotonic() - started
 
     async def _suspended(self, value: str) -> bool:
@@ -216,7 +218,7 @@ class Bench:
         }
         seconds = await self._flipped(lambda: self.kube.create_halt(body), "True")
         reported = None
-        for _ in range(100):
+        for _ in range(600):  # the status is written after every strategy's status
             halts = {h["metadata"]["name"]: h for h in await self.kube.list_halts()}
             reported = (halts.get(name, {}).get("status") or {}).get("propagationSeconds")
             if reported is not None:
@@ -276,11 +278,12 @@ async def measure(size: int, log_dir: Path) -> dict[str, float | None]:
             idle = bench.rss()
             ready = await bench.ready()
             await asyncio.sleep(2)
+            floor = await bench.floor()  # before the halt, in the same settled state
+            await asyncio.sleep(2)
             halt, reported = await bench.halt()
             resume = await bench.resume()
             await asyncio.sleep(2)
             rss = bench.rss()
-            floor = await bench.floor()
             return {
                 "ready_s": ready,
                 "halt_s": halt,

@@ -68,11 +68,14 @@ class EventPoster:
         instance: str,
         *,
         cluster_scoped: bool = True,
+        calm: asyncio.Event | None = None,
     ) -> None:
         """`cluster_scoped=False` (an operator limited to namespaces, without permission
         to post into "default") skips Events about cluster-scoped objects (TradingHalts:
-        their status says the same)."""
+        their status says the same). While `calm` is clear (a halt is propagating),
+        Events wait in the queue."""
         self._kube = kube
+        self._calm = calm
         self._cluster_scoped = cluster_scoped
         self._clock = clock
         self._instance = instance
@@ -108,6 +111,8 @@ class EventPoster:
     async def _work(self) -> None:
         while True:
             body = await self._queue.get()
+            if self._calm is not None:
+                await self._calm.wait()
             try:
                 await self._kube.post_event(body)
             except KubeError as error:

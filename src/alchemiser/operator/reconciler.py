@@ -10,7 +10,7 @@ import contextlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -124,6 +124,12 @@ class StateGauge:
 Key = tuple[str, str]  # (namespace, name) of a strategy
 
 
+def _calm() -> asyncio.Event:
+    event = asyncio.Event()
+    event.set()
+    return event
+
+
 def _no_strategy(namespace: str, name: str) -> "StrategyRef | None":
     return None
 
@@ -162,6 +168,22 @@ class Context:
     expiry_tasks: dict[str, "asyncio.Task[None]"] = field(default_factory=dict)
     locks: dict[Key, asyncio.Lock] = field(default_factory=dict)
     last_sweep: float | None = None  # time.monotonic() when the resync sweep last finished
+    # Clear while a halt is being propagated: background work (the resync sweep, Event
+    # posting) waits, so the kill switch has the connection pool and the API to itself.
+    calm: asyncio.Event = field(default_factory=_calm)
+    _urgent: int = 0
+
+    @contextlib.contextmanager
+    def urgent(self) -> Iterator[None]:
+        """Mark a stretch of kill-switch work; background work waits until it ends."""
+        self._urgent += 1
+        self.calm.clear()
+        try:
+            yield
+        finally:
+            self._urgent -= 1
+            if not self._urgent:
+                self.calm.set()
 
     def lock(self, namespace: str, name: str) -> asyncio.Lock:
         """The lock for one strategy."""
@@ -473,8 +495,9 @@ async def propagate(ctx: Context, halt: halting.HaltView, *, gone: bool = False)
     # Phase 1, the kill switch proper: one small write per CronJob, all at once (bounded).
     # Released strategies are unsuspended the same way when their last status says Ready;
     # phase 2 writes status, Events and deletes Jobs.
-    flips = [_flip(ctx, ref) for ref in selected]
-    outcomes = await gather_bounded(ctx.settings.concurrency, flips)
+    with ctx.urgent():
+        flips = [_flip(ctx, ref) for ref in selected]
+        outcomes = await gather_bounded(ctx.settings.concurrency, flips)
     suspended_after = time.monotonic() - started
     suspended_at = time.time()
     halted = sum(1 for outcome in outcomes if outcome is True)

@@ -69,15 +69,7 @@ async def sweep(ctx: Context, scopes: Iterable[str | None]) -> Sweep:
                 if ref is None or metadata.get("name") != builders.cronjob_name(ref.name):
                     continue  # not (or no longer) one of ours; garbage collection removes it
                 seen.add(key)
-                calls.append(
-                    reconciler.reconcile(
-                        ctx,
-                        ref,
-                        only_if_drifted=True,
-                        live=live,
-                        check_credentials=reconciler.credentials_recheck_needed(ref.status),
-                    )
-                )
+                calls.append(_check(ctx, ref, live))
             outcomes += await gather_bounded(ctx.settings.concurrency, calls)
     everywhere = None in scopes
     missing = [
@@ -87,7 +79,7 @@ async def sweep(ctx: Context, scopes: Iterable[str | None]) -> Sweep:
     ]
     outcomes += await gather_bounded(
         ctx.settings.concurrency,
-        [reconciler.reconcile(ctx, ref, only_if_drifted=True) for ref in missing],
+        [_check(ctx, ref, None) for ref in missing],
     )
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     for failure in failures[:5]:
@@ -95,6 +87,18 @@ async def sweep(ctx: Context, scopes: Iterable[str | None]) -> Sweep:
     seconds = time.monotonic() - started
     metrics.RESYNC_SECONDS.observe(seconds)
     return Sweep(len(seen), len(missing), len(failures), seconds)
+
+
+async def _check(ctx: Context, ref: reconciler.StrategyRef, live: Any) -> None:
+    """Reconcile one strategy against its listed CronJob, once no halt is propagating."""
+    await ctx.calm.wait()
+    await reconciler.reconcile(
+        ctx,
+        ref,
+        only_if_drifted=True,
+        live=live,
+        check_credentials=reconciler.credentials_recheck_needed(ref.status),
+    )
 
 
 async def run_forever(ctx: Context, peer: peering.Peer | None) -> None:
