@@ -10,7 +10,7 @@ import contextlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -477,13 +477,21 @@ class Propagation:
     failures: int
 
 
-async def propagate(ctx: Context, halt: halting.HaltView, *, gone: bool = False) -> Propagation:
+async def propagate(
+    ctx: Context,
+    halt: halting.HaltView,
+    *,
+    gone: bool = False,
+    flipped: Callable[[Propagation], Awaitable[None]] | None = None,
+) -> Propagation:
     """Re-evaluate, concurrently and bounded, every strategy this halt matches or matched.
 
     `halt` is the halt as it is now (or was, when `gone`). Each strategy is decided under
     its lock from the halts that exist then, so concurrent halt changes cannot undo one
-    another. CronJobs are flipped first with one merge patch each; status and Job
-    deletion follow. Secrets are not re-read here: the resync sweep does that.
+    another. CronJobs are flipped first with one merge patch each, then `flipped` is
+    awaited with that phase's result (the halt's status is written then, not after every
+    strategy's); status and Job deletion follow. Secrets are not re-read here: the resync
+    sweep does that.
     """
     started = time.monotonic()
     now = ctx.clock()
@@ -501,14 +509,21 @@ async def propagate(ctx: Context, halt: halting.HaltView, *, gone: bool = False)
     suspended_after = time.monotonic() - started
     suspended_at = time.time()
     halted = sum(1 for outcome in outcomes if outcome is True)
+    affected = 0
+    if not gone and halt.is_active(now):
+        affected = sum(1 for ref in selected if halt.matches(ref.namespace, ref.labels))
+    first = [o for o in outcomes if isinstance(o, BaseException)]
+    report: KubeError | None = None
+    if flipped is not None:
+        try:
+            await flipped(Propagation(affected, suspended_after, suspended_at, len(first)))
+        except KubeError as error:  # phase 2 still runs; the caller sees this afterwards
+            report = error
     calls = [reconcile(ctx, ref, check_credentials=False, apply_cronjob=False) for ref in selected]
     outcomes += await gather_bounded(ctx.settings.concurrency, calls)
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     for failure in failures[:5]:
         log.warning("halt propagation failed for a strategy", halt=halt.name, error=str(failure))
-    affected = 0
-    if not gone and halt.is_active(now):
-        affected = sum(1 for ref in selected if halt.matches(ref.namespace, ref.labels))
     log.info(
         "propagated a halt change",
         halt=halt.name,
@@ -518,6 +533,8 @@ async def propagate(ctx: Context, halt: halting.HaltView, *, gone: bool = False)
         total_seconds=round(time.monotonic() - started, 3),
         failures=len(failures),
     )
+    if report is not None:
+        raise report
     return Propagation(affected, suspended_after, suspended_at, len(failures))
 
 
