@@ -69,13 +69,16 @@ async def sweep(ctx: Context, scopes: Iterable[str | None]) -> Sweep:
                 if ref is None or metadata.get("name") != builders.cronjob_name(ref.name):
                     continue  # not (or no longer) one of ours; garbage collection removes it
                 seen.add(key)
-                calls.append(_check(ctx, ref, live))
+                if _handled(ref):
+                    calls.append(_check(ctx, ref, live))
             outcomes += await gather_bounded(ctx.settings.concurrency, calls)
     everywhere = None in scopes
     missing = [
         ref
         for ref in ctx.sources.strategies()
-        if (ref.namespace, ref.name) not in seen and (everywhere or ref.namespace in scopes)
+        if (ref.namespace, ref.name) not in seen
+        and (everywhere or ref.namespace in scopes)
+        and _handled(ref)
     ]
     outcomes += await gather_bounded(
         ctx.settings.concurrency,
@@ -87,6 +90,15 @@ async def sweep(ctx: Context, scopes: Iterable[str | None]) -> Sweep:
     seconds = time.monotonic() - started
     metrics.RESYNC_SECONDS.observe(seconds)
     return Sweep(len(seen), len(missing), len(failures), seconds)
+
+
+def _handled(ref: reconciler.StrategyRef) -> bool:
+    """Whether the operator has reconciled this strategy before (it wrote observedGeneration).
+
+    A strategy not yet handled is kopf's create/resume handler's to do (kopf retries it);
+    the sweep taking it on as well doubled the writes while thousands were being created.
+    """
+    return ref.status.get("observedGeneration") is not None
 
 
 async def _check(ctx: Context, ref: reconciler.StrategyRef, live: Any) -> None:
