@@ -1,6 +1,7 @@
 """Status computation: Ready reasons, Halted, LastRunSucceeded, halt status; pure and stable."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from alchemiser.operator import status
 from alchemiser.operator.halting import HaltDecision
@@ -145,3 +146,26 @@ def test_drift_timer_rereads_the_secret_only_while_missing():
     assert not credentials_recheck_needed(_status())
     missing = _status(verdict=status.readiness(credentials_problem="Secret x not found"))
     assert credentials_recheck_needed(missing)
+
+
+def test_halt_enforced_only_for_the_generation_its_status_reports() -> None:
+    def halt(
+        generation: int, observed: int, seconds: float | None, active: str = "True"
+    ) -> dict[str, Any]:
+        body = {
+            "metadata": {"generation": generation},
+            "status": {
+                "conditions": [
+                    {"type": "Active", "status": active, "observedGeneration": observed}
+                ],
+            },
+        }
+        if seconds is not None:
+            body["status"]["propagationSeconds"] = seconds
+        return body
+
+    assert status.halt_enforced(halt(1, 1, 0.4))
+    assert not status.halt_enforced(halt(2, 1, 0.4))  # spec changed since
+    assert not status.halt_enforced(halt(1, 1, None))  # never measured (e.g. a flip failed)
+    assert not status.halt_enforced(halt(1, 1, 0.4, active="False"))
+    assert not status.halt_enforced({"metadata": {"generation": 1}})

@@ -268,7 +268,8 @@ def _register_halts(registry: kopf.OperatorRegistry) -> None:
     @kopf.on.update(*HALTS, field="spec", registry=registry, backoff=BACKOFF, id="halt-update")
     async def halt_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         _schedule_expiry(body, memo)
-        await _enforce(body, memo, measure=True)
+        if not status.halt_enforced(body):
+            await _enforce(body, memo, measure=True)
 
     @kopf.on.resume(*HALTS, registry=registry, backoff=BACKOFF, id="halt-resume")
     async def halt_resumed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:

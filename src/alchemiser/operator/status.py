@@ -297,3 +297,21 @@ def halt_status(
     if seconds is not None:
         status["propagationSeconds"] = round(float(seconds), 3)
     return status
+
+
+def halt_enforced(body: Mapping[str, Any]) -> bool:
+    """Whether this generation of the halt was already propagated (its status says so).
+
+    kopf can run a halt's create handler twice when our status write races its own
+    bookkeeping; re-flipping thousands of CronJobs would only delay a resume behind it.
+    """
+    generation = (body.get("metadata") or {}).get("generation")
+    current = body.get("status") or {}
+    if generation is None or current.get("propagationSeconds") is None:
+        return False
+    return any(
+        c.get("type") == ACTIVE
+        and c.get("status") == "True"
+        and c.get("observedGeneration") == generation
+        for c in current.get("conditions") or ()
+    )
