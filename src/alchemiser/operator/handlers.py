@@ -151,7 +151,7 @@ def _register_lifecycle(
     @kopf.on.cleanup(registry=registry, id="cleanup")
     async def cleanup(memo: kopf.Memo, **_: Any) -> None:
         memo.resync.cancel()
-        for task in memo.context.expiry_tasks.values():
+        for task in [*memo.context.expiry_tasks.values(), *memo.context.background]:
             task.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(memo.events.drain(), timeout=5)
@@ -218,38 +218,35 @@ def _register_strategies(registry: kopf.OperatorRegistry) -> None:
 async def _enforce(
     body: Mapping[str, Any], memo: kopf.Memo, *, measure: bool, gone: bool = False
 ) -> None:
-    """Propagate one halt (or its deletion/expiry); write its status once CronJobs flipped."""
+    """Propagate one halt (or its deletion/expiry) and write the halt's status."""
     ctx: Context = memo.context
     halt = halting.halt_from_body(body)
-
-    async def flipped(result: reconciler.Propagation) -> None:
-        now = ctx.clock()
-        reconciler.export_halts(ctx.sources.halts(), now)
-        if gone:
-            return
-        seconds = None
-        if measure and not result.failures and halt.is_active(now) and halt.created_at:
-            # creationTimestamp has whole seconds (it floors): may over-report by < 1 s.
-            seconds = max(result.seconds, result.suspended_at - halt.created_at.timestamp())
-            metrics.HALT_PROPAGATION_SECONDS.observe(seconds)
-        new_status = status.halt_status(
-            body.get("status"),
-            active=halt.is_active(now),
-            affected=result.affected,
-            propagation_seconds=seconds,
-            generation=body["metadata"].get("generation"),
-            now=now,
+    result = await reconciler.propagate(ctx, halt, gone=gone)
+    now = ctx.clock()
+    reconciler.export_halts(ctx.sources.halts(), now)
+    if gone:
+        return
+    seconds = None
+    if measure and not result.failures and halt.is_active(now) and halt.created_at:
+        # creationTimestamp has whole seconds (it floors): this may over-report by < 1 s.
+        seconds = max(result.seconds, result.suspended_at - halt.created_at.timestamp())
+        metrics.HALT_PROPAGATION_SECONDS.observe(seconds)
+    new_status = status.halt_status(
+        body.get("status"),
+        active=halt.is_active(now),
+        affected=result.affected,
+        propagation_seconds=seconds,
+        generation=body["metadata"].get("generation"),
+        now=now,
+    )
+    await ctx.kube.patch_halt_status(halt.name, new_status)
+    if seconds is not None:
+        ctx.emit(
+            _halt_ref(body),
+            "Normal",
+            "Propagated",
+            f"halted {result.affected} strategies in {seconds:.2f}s",
         )
-        await ctx.kube.patch_halt_status(halt.name, new_status)
-        if seconds is not None:
-            ctx.emit(
-                _halt_ref(body),
-                "Normal",
-                "Propagated",
-                f"halted {result.affected} strategies in {seconds:.2f}s",
-            )
-
-    result = await reconciler.propagate(ctx, halt, gone=gone, flipped=flipped)
     if result.failures:
         raise kopf.TemporaryError(f"{result.failures} strategies not yet updated", delay=5)
 

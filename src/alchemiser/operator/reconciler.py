@@ -10,7 +10,7 @@ import contextlib
 import json
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -172,6 +172,13 @@ class Context:
     # posting) waits, so the kill switch has the connection pool and the API to itself.
     calm: asyncio.Event = field(default_factory=_calm)
     _urgent: int = 0
+    background: set["asyncio.Task[None]"] = field(default_factory=set)
+
+    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Run `work` in the background, keeping a reference until it ends."""
+        task = asyncio.create_task(work, name=name)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     @contextlib.contextmanager
     def urgent(self) -> Iterator[None]:
@@ -469,29 +476,24 @@ async def _delete_jobs(
 
 @dataclass(frozen=True)
 class Propagation:
-    """The result of enforcing one halt: strategies it matches, and how long suspending took."""
+    """The result of enforcing one halt: strategies it matches, and how long flipping took."""
 
     affected: int
-    seconds: float  # from the start of propagation until the last CronJob was suspended
-    suspended_at: float  # wall-clock time (Unix seconds) when the last CronJob was suspended
-    failures: int
+    seconds: float  # from the start of propagation until the last CronJob was flipped
+    suspended_at: float  # wall-clock time (Unix seconds) when the last CronJob was flipped
+    failures: int  # CronJobs not flipped (the caller retries)
 
 
-async def propagate(
-    ctx: Context,
-    halt: halting.HaltView,
-    *,
-    gone: bool = False,
-    flipped: Callable[[Propagation], Awaitable[None]] | None = None,
-) -> Propagation:
-    """Re-evaluate, concurrently and bounded, every strategy this halt matches or matched.
+async def propagate(ctx: Context, halt: halting.HaltView, *, gone: bool = False) -> Propagation:
+    """Enforce one halt (or its deletion/expiry) on every strategy it matches or matched.
 
     `halt` is the halt as it is now (or was, when `gone`). Each strategy is decided under
     its lock from the halts that exist then, so concurrent halt changes cannot undo one
-    another. CronJobs are flipped first with one merge patch each, then `flipped` is
-    awaited with that phase's result (the halt's status is written then, not after every
-    strategy's); status and Job deletion follow. Secrets are not re-read here: the resync
-    sweep does that.
+    another. The kill switch proper is awaited: one merge patch per CronJob, all at once
+    (bounded), and the deletion of a halted strategy's active Jobs. Statuses and Events
+    follow in the background (`settle`), so a kopf handler returns as soon as the
+    CronJobs are flipped and a resume right after a halt does not queue behind them;
+    the resync sweep repairs any status that write missed. Secrets are not re-read here.
     """
     started = time.monotonic()
     now = ctx.clock()
@@ -500,27 +502,11 @@ async def propagate(
         for ref in ctx.sources.strategies()
         if halt.name in ref.halted_by or halt.matches(ref.namespace, ref.labels)
     ]
-    # Phase 1, the kill switch proper: one small write per CronJob, all at once (bounded).
-    # Released strategies are unsuspended the same way when their last status says Ready;
-    # phase 2 writes status, Events and deletes Jobs.
     with ctx.urgent():
-        flips = [_flip(ctx, ref) for ref in selected]
-        outcomes = await gather_bounded(ctx.settings.concurrency, flips)
-    suspended_after = time.monotonic() - started
-    suspended_at = time.time()
-    halted = sum(1 for outcome in outcomes if outcome is True)
-    affected = 0
-    if not gone and halt.is_active(now):
-        affected = sum(1 for ref in selected if halt.matches(ref.namespace, ref.labels))
-    first = [o for o in outcomes if isinstance(o, BaseException)]
-    report: KubeError | None = None
-    if flipped is not None:
-        try:
-            await flipped(Propagation(affected, suspended_after, suspended_at, len(first)))
-        except KubeError as error:  # phase 2 still runs; the caller sees this afterwards
-            report = error
-    calls = [reconcile(ctx, ref, check_credentials=False, apply_cronjob=False) for ref in selected]
-    outcomes += await gather_bounded(ctx.settings.concurrency, calls)
+        outcomes = await gather_bounded(
+            ctx.settings.concurrency, [_flip(ctx, ref) for ref in selected]
+        )
+    seconds = time.monotonic() - started
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     for failure in failures[:5]:
         log.warning("halt propagation failed for a strategy", halt=halt.name, error=str(failure))
@@ -528,24 +514,50 @@ async def propagate(
         "propagated a halt change",
         halt=halt.name,
         strategies=len(selected),
-        suspended=halted,
-        suspend_seconds=round(suspended_after, 3),
-        total_seconds=round(time.monotonic() - started, 3),
+        suspended=sum(1 for outcome in outcomes if outcome is True),
+        seconds=round(seconds, 3),
         failures=len(failures),
     )
-    if report is not None:
-        raise report
-    return Propagation(affected, suspended_after, suspended_at, len(failures))
+    affected = 0
+    if not gone and halt.is_active(now):
+        affected = sum(1 for ref in selected if halt.matches(ref.namespace, ref.labels))
+    ctx.spawn(settle(ctx, halt.name, selected), name=f"settle {halt.name}")
+    return Propagation(affected, seconds, time.time(), len(failures))
+
+
+async def settle(ctx: Context, halt_name: str, strategies: list[StrategyRef]) -> None:
+    """Write status and Events for strategies a halt change touched (after the flips)."""
+    started = time.monotonic()
+    calls = [
+        reconcile(ctx, ref, check_credentials=False, apply_cronjob=False) for ref in strategies
+    ]
+    outcomes = await gather_bounded(ctx.settings.concurrency, calls)
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    for failure in failures[:5]:
+        log.warning("status after a halt change not written", halt=halt_name, error=str(failure))
+    log.info(
+        "status settled after a halt change",
+        halt=halt_name,
+        strategies=len(strategies),
+        seconds=round(time.monotonic() - started, 3),
+        failures=len(failures),
+    )
 
 
 async def _flip(ctx: Context, ref: StrategyRef) -> bool | None:
-    """Suspend (True) or release (False) one CronJob as the halts now say; None: left as is."""
+    """Suspend (True) or release (False) one CronJob as the halts now say; None: left as is.
+
+    A halted strategy's active Jobs are deleted here too: stopping a run in progress is
+    part of the kill switch, not of the bookkeeping after it.
+    """
     async with ctx.lock(ref.namespace, ref.name):
         ref = ctx.fresh(ref)
         decision = halting.decide(ctx.sources.halts(), ref.namespace, ref.labels, ctx.clock())
         suspend = True if decision.halted else (False if _runnable(ref) else None)
         if suspend is not None:
             await ctx.kube.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), suspend)
+        if decision.halted:
+            await _delete_jobs(ctx, ref, ctx.sources.active_jobs(ref.namespace, ref.name), decision)
         return suspend
 
 
