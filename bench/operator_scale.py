@@ -8,7 +8,8 @@ then N TradingStrategies created 32 at a time, and it measures
 - ready: from the first create until every CronJob exists and every strategy is Ready;
 - halt: from creating a TradingHalt (limited to NS) until every CronJob is suspended;
 - resume: from deleting the halt until every CronJob is unsuspended;
-- rss: the operator's resident memory (VmRSS) after the resume;
+- rss: the operator's resident memory (VmRSS) 2 s after the resume; rss_settled: once
+  the operator is idle again (statuses and Events written); rss_peak: VmHWM;
 - floor: the same N suspend patches sent by this script straight to the apiserver
   (same concurrency as the operator's default, no operator logic), the least any
   client could take on this machine; halt/floor is the operator's overhead.
@@ -67,11 +68,27 @@ def _kubeconfig() -> str:
     return str(record["kubeconfig"])
 
 
-def _rss_mib(pid: int) -> float:
+def _memory_mib(pid: int, field: str = "VmRSS") -> float:
+    """VmRSS (resident now) or VmHWM (peak resident) of a process, in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _idle(pid: int, timeout: float = 180) -> None:
+    """Wait until the process used under 2% of a core for 3 s (its backlog is done)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = _cpu_seconds(pid)
+        await asyncio.sleep(3)
+        if _cpu_seconds(pid) - before < 0.06:
+            return
 
 
 def _strategy(namespace: str, index: int) -> dict[str, Any]:
@@ -246,9 +263,14 @@ class Bench:
         await flip(False)
         return seconds
 
-    def rss(self) -> float:
+    def rss(self, field: str = "VmRSS") -> float:
         assert self.process is not None
-        return _rss_mib(self.process.pid)
+        return _memory_mib(self.process.pid, field)
+
+    async def settled_rss(self) -> float:
+        assert self.process is not None
+        await _idle(self.process.pid)
+        return self.rss()
 
     async def teardown(self) -> None:
         # Delete while the operator runs (it leaves no finalizer; this is just tidy).
@@ -284,12 +306,15 @@ async def measure(size: int, log_dir: Path) -> dict[str, float | None]:
             resume = await bench.resume()
             await asyncio.sleep(2)
             rss = bench.rss()
+            settled = await bench.settled_rss()
             return {
                 "ready_s": ready,
                 "halt_s": halt,
                 "halt_reported_s": reported,
                 "resume_s": resume,
                 "rss_mib": rss,
+                "rss_settled_mib": settled,
+                "rss_peak_mib": bench.rss("VmHWM"),
                 "rss_idle_mib": idle,
                 "floor_s": floor,
             }
@@ -316,16 +341,17 @@ def main() -> int:
             for key in rounds[0]
             if any(r[key] is not None for r in rounds)
         }
-    print("\nmedians (seconds, MiB):")
+    print("\nmedians (seconds, MiB; rss after resume, settled once idle, peak VmHWM):")
     print(
         f"{'N':>6} {'ready':>8} {'halt':>8} {'halt(rep)':>10} {'resume':>8} {'rss':>8}"
-        f" {'floor':>8} {'halt/floor':>11}"
+        f" {'settled':>8} {'peak':>8} {'floor':>8} {'halt/floor':>11}"
     )
     for size, m in summary.items():
         print(
             f"{size:>6} {m['ready_s']:>8.2f} {m['halt_s']:>8.2f} "
             f"{m.get('halt_reported_s', float('nan')):>10.2f} {m['resume_s']:>8.2f} "
-            f"{m['rss_mib']:>8.1f} {m['floor_s']:>8.2f} {m['halt_s'] / m['floor_s']:>11.2f}"
+            f"{m['rss_mib']:>8.1f} {m['rss_settled_mib']:>8.1f} {m['rss_peak_mib']:>8.1f}"
+            f" {m['floor_s']:>8.2f} {m['halt_s'] / m['floor_s']:>11.2f}"
         )
     return 0
 
