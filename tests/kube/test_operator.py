@@ -2,7 +2,7 @@
 
 One module-scoped `alchemiser operator` serves every namespace whose name starts
 with `t-test-op-` (the namespace fixture names namespaces after the test), with a
-5 s drift timer. Tests that restart the operator or run two replicas start their
+5 s resync sweep. Tests that restart the operator or run two replicas start their
 own and use test names outside that pattern.
 
 kwok completes Job pods on its fake nodes at once and never writes termination
@@ -114,7 +114,7 @@ def crds(kube_cluster: KubeCluster) -> None:
 
 @pytest.fixture(scope="module")
 def operator(kube_cluster: KubeCluster, crds: None) -> Iterator[Operator]:
-    """The operator serving namespaces named t-test-op-*, standalone, 5 s drift timer."""
+    """The operator serving namespaces named t-test-op-*, standalone, 5 s resync sweep."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"module-{os.getpid()}.log"
     process = Operator(kube_cluster, log, f"--namespace={PATTERN}", "--standalone")

@@ -260,7 +260,7 @@ def drifted(desired: Any, actual: Any) -> bool:
     """True when a field set in `desired` is missing or different in `actual`.
 
     Fields only in `actual` (server defaults, status) are not drift. Used by the drift
-    timer to read-and-compare instead of writing every CronJob every interval.
+    sweep to read-and-compare instead of writing every CronJob every interval.
     """
     if isinstance(desired, Mapping):
         if not isinstance(actual, Mapping):

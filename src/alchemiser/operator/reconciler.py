@@ -259,7 +259,7 @@ async def examine(ctx: Context, ref: StrategyRef, *, check_credentials: bool) ->
 
 
 def credentials_recheck_needed(status_: Mapping[str, Any]) -> bool:
-    """The drift timer re-reads the Secret only while it is reported missing (recovery)."""
+    """The resync sweep re-reads the Secret only while it is reported missing (recovery)."""
     for condition in status_.get("conditions") or ():
         if condition.get("type") == status.READY:
             return bool(condition.get("reason") == status.CREDENTIALS_MISSING)

@@ -100,7 +100,7 @@ _FLAGS: Mapping[str, tuple[str, str, str]] = {
     "resync_seconds": (
         "--resync-seconds",
         "ALCHEMISER_RESYNC_SECONDS",
-        "drift-repair timer interval, under 60",
+        "resync sweep interval (drift repair, missing Secrets), under 60",
     ),
     "concurrency": (
         "--concurrency",
