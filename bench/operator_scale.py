@@ -11,8 +11,9 @@ then N TradingStrategies created 32 at a time, and it measures
 - rss: the operator's resident memory (VmRSS) 2 s after the resume; rss_settled: once
   the operator is idle again (statuses and Events written); rss_peak: VmHWM;
 - floor: the same N suspend patches sent by this script straight to the apiserver
-  (same concurrency as the operator's default, no operator logic), the least any
-  client could take on this machine; halt/floor is the operator's overhead.
+  (same concurrency as the operator's default, no operator logic), measured just
+  before the halt; halt/floor is the operator's overhead. At large N the operator's
+  first resync sweep may still be running then, which slows the floor too.
 
 Readiness is observed with server-side Table lists (small answers), every 0.2 s
 per 1,000 strategies (converting thousands of rows is work for the apiserver being
@@ -24,6 +25,9 @@ checks every CronJob's suspend value.
 
     .venv/bin/python bench/operator_scale.py --sizes 100 1000 --runs 3
     .venv/bin/python bench/operator_scale.py --sizes 5000 --runs 1
+
+The operator logs at WARNING into bench/out/; BENCH_OPERATOR_LOG_LEVEL=INFO shows
+each halt's flip and settle times.
 """
 
 from __future__ import annotations
