@@ -170,9 +170,9 @@ def _register_lifecycle(
 
     @kopf.on.probe(id="resync", registry=registry)
     async def probe_resync(memo: kopf.Memo, **_: Any) -> float | None:
-        # A sweep that died is a failed liveness probe (kopf answers 500): restart us.
+        # A sweep that died fails the liveness probe at once (no retry; kopf answers 500).
         if memo.resync.done():
-            raise RuntimeError(f"the resync sweep stopped: {memo.resync!r}")
+            raise kopf.PermanentError(f"the resync sweep stopped: {memo.resync!r}")
         context: Context = memo.context
         return context.last_sweep
 
