@@ -383,8 +383,7 @@ def _service_account_kubeconfig(
         "kind": "Config",
         "clusters": [{"name": "dev", "cluster": cluster}],
         "users": [{"name": account, "user": {"token": token}}],
-        # kopf posts Events about cluster-scoped halts into the context's namespace, as it
-        # would into the pod's own namespace in the cluster.
+        # The context's namespace stands for the pod's own namespace in the cluster.
         "contexts": [
             {
                 "name": account,
