@@ -68,22 +68,24 @@ class EventPoster:
         instance: str,
         *,
         cluster_scoped: bool = True,
-        calm: asyncio.Event | None = None,
     ) -> None:
         """`cluster_scoped=False` (an operator limited to namespaces, without permission
         to post into "default") skips Events about cluster-scoped objects (TradingHalts:
-        their status says the same). While `calm` is clear (a halt is propagating),
-        Events wait in the queue."""
+        their status says the same)."""
         self._kube = kube
-        self._calm = calm
+        self._calm: asyncio.Event | None = None
         self._cluster_scoped = cluster_scoped
         self._clock = clock
         self._instance = instance
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_LIMIT)
         self._workers: list[asyncio.Task[None]] = []
 
-    def start(self) -> None:
-        """Start the workers (inside the running event loop)."""
+    def start(self, calm: asyncio.Event | None = None) -> None:
+        """Start the workers (inside the running event loop).
+
+        While `calm` is clear (a halt is being propagated), Events wait in the queue.
+        """
+        self._calm = calm
         self._workers = [
             asyncio.create_task(self._work(), name=f"event poster {i}") for i in range(WORKERS)
         ]

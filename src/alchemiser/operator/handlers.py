@@ -128,19 +128,16 @@ def _register_lifecycle(
         # One warm pool for everything: a separate, cold pool for halts measured slower
         # (TLS handshakes on the critical path) than sharing the warm one.
         kube = Kube.from_environment()
-        calm = asyncio.Event()
-        calm.set()
         memo.events = EventPoster(
             kube,
             reconciler.utcnow,
             peer.identity if peer else peering.own_identity(),
             cluster_scoped=not ours.namespaces,
-            calm=calm,
         )
-        memo.events.start()
         memo.context = Context(
-            settings=ours, kube=kube, emit=memo.events.emit, sources=sources(kwargs), calm=calm
+            settings=ours, kube=kube, emit=memo.events.emit, sources=sources(kwargs)
         )
+        memo.events.start(calm=memo.context.calm)
         memo.resync = asyncio.create_task(
             resync.run_forever(memo.context, peer), name="resync sweep"
         )

@@ -289,9 +289,10 @@ async def reconcile(
     """Bring one strategy's CronJob, Jobs and status in line with its spec and the halts.
 
     Runs under the strategy's lock, deciding from the newest copy of the strategy and the
-    halts that exist then. `apply_cronjob=False` is for halt propagation, which has
-    already flipped the CronJob; `only_if_drifted=True` (the resync sweep) compares with
-    `live`, the CronJob as listed (None: missing), and writes only on drift.
+    halts that exist then. `apply_cronjob=False` is for settling after a halt change,
+    whose flip already set the CronJob's suspend and deleted a halted strategy's Jobs;
+    `only_if_drifted=True` (the resync sweep) compares with `live`, the CronJob as
+    listed (None: missing), and writes only on drift.
     """
     started = time.monotonic()
     try:
@@ -343,7 +344,7 @@ async def _reconcile(
             live, created = await ctx.kube.apply(desired)
             _cronjob_events(ctx, ref, live, created)
         last_schedule = (live.get("status") or {}).get("lastScheduleTime")
-    if decision.halted:
+    if decision.halted and apply_cronjob:  # otherwise the halt's flip has just done it
         await _delete_jobs(ctx, ref, ctx.sources.active_jobs(ref.namespace, ref.name), decision)
     new_status = status.strategy_status(
         current,
