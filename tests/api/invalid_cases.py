@@ -198,6 +198,37 @@ CASES: Final[tuple[Case, ...]] = (
     ),
     _s("daily-below-order", "spec.risk.maxDailyNotional", ("spec.risk.maxDailyNotional", 5000)),
     _s("daily-huge", "spec.risk.maxDailyNotional", ("spec.risk.maxDailyNotional", 2e10)),
+    _s("orders-per-day-zero", "spec.risk.maxOrdersPerDay", ("spec.risk.maxOrdersPerDay", 0)),
+    _s("runs-per-day-huge", "spec.risk.maxRunsPerDay", ("spec.risk.maxRunsPerDay", 1441)),
+    # breakers
+    _s(
+        "daily-loss-zero",
+        "spec.breakers.dailyLossPercent",
+        ("spec.breakers", {"dailyLossPercent": 0}),
+    ),
+    _s(
+        "drawdown-hundred",
+        "spec.breakers.drawdownPercent",
+        ("spec.breakers", {"drawdownPercent": 100}),
+    ),
+    _s(
+        "failed-runs-zero",
+        "spec.breakers.consecutiveFailedRuns",
+        ("spec.breakers", {"consecutiveFailedRuns": 0}),
+    ),
+    _s(
+        "rejected-orders-string",
+        "spec.breakers.rejectedOrdersPerRun",
+        ("spec.breakers", {"rejectedOrdersPerRun": "many"}),
+    ),
+    _s("breaker-mode-unknown", "spec.breakers.mode", ("spec.breakers", {"mode": "Pause"})),
+    _s("cooldown-words", "spec.breakers.cooldown", ("spec.breakers", {"cooldown": "an hour"})),
+    _s("cooldown-zero", "spec.breakers.cooldown", ("spec.breakers", {"cooldown": "0m"})),
+    _s(
+        "breaker-unknown-field",
+        "spec.breakers",
+        ("spec.breakers", {"maxLossPercent": 5}),
+    ),
     _s("orders-per-run-zero", "spec.risk.maxOrdersPerRun", ("spec.risk.maxOrdersPerRun", 0)),
     _s("orders-per-run-huge", "spec.risk.maxOrdersPerRun", ("spec.risk.maxOrdersPerRun", 1001)),
     _s("orders-per-run-fraction", "spec.risk.maxOrdersPerRun", ("spec.risk.maxOrdersPerRun", 2.5)),

@@ -12,6 +12,7 @@ from alchemiser.errors import BrokerUnavailable, CredentialsError
 from alchemiser.sim import embedded
 from alchemiser.sim.embedded import EmbeddedExchange
 from alchemiser.worker.broker.alpaca import _harden
+from alchemiser.worker.broker.pacing import Pacer
 from alchemiser.worker.broker.port import OrderRequest, Side
 from alchemiser.worker.credentials import Credentials
 
@@ -27,7 +28,7 @@ def test_the_client_attributes_we_configure_still_exist() -> None:
     """alpaca-py still has the session and retry attributes the adapter sets (upgrade guard)."""
     client = TradingClient("id", "secret", url_override="http://127.0.0.1:9")
     assert hasattr(client, "_session") and hasattr(client, "_retry")
-    _harden(client, timeout=1.0, pool_size=2)
+    _harden(client, timeout=1.0, pool_size=2, pacer=Pacer())
     assert client._retry == 0
     adapter = client._session.get_adapter("http://127.0.0.1:9/v2/clock")
     assert type(adapter).__name__ == "_TimeoutAdapter"
@@ -92,3 +93,23 @@ def test_an_unknown_client_order_id_is_none_and_a_submit_round_trips(
     assert [o.client_order_id for o in adapter.orders_since(OPEN_NOW - timedelta(hours=1))] == [
         "cid-1"
     ]
+
+
+def test_reads_pace_themselves_under_the_exchanges_rate_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """30 reads against a 10-a-window exchange: every answer 200, the adapter waited instead.
+
+    The exchange's window is shortened to 2 s (in-process) so the test need not wait for
+    Alpaca's minute; the adapter reads the exchange's own X-RateLimit headers.
+    """
+    monkeypatch.setattr("alchemiser.sim.ratelimit.WINDOW_SECONDS", 2.0)
+    with embedded.start(now=OPEN_NOW, key_id="k", secret_key="s", rate_limit=10) as paced:
+        adapter = broker(paced, read_attempts=1)
+        for pacer in adapter.pacers:
+            pacer.reserve = 1
+        for _ in range(30):
+            adapter.account()
+        trading = adapter.pacers[0]
+        assert trading.refused == 0
+        assert trading.waited > 1.0

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alchemiser.worker.ids import MAX_LENGTH, client_order_id, leg, run_prefix
+from alchemiser.worker.ids import MAX_LENGTH, client_order_id, leg, run_prefix, strategy_prefix
 
 text = st.text(min_size=1, max_size=300)
 
@@ -33,3 +33,12 @@ def test_leg_names_side_and_symbol() -> None:
     """A leg is side-symbol, and its id stays readable."""
     assert leg("sell", "BRK.B") == "sell-BRK.B"
     assert "sell-BRK.B" in client_order_id("uid", "job-1", leg("sell", "BRK.B"))
+
+
+@given(text, text, text)
+def test_every_run_of_a_strategy_shares_the_strategy_prefix(uid: str, run: str, other: str) -> None:
+    """maxOrdersPerDay finds a strategy's orders of every run by one prefix; not another's."""
+    assert run_prefix(uid, run).startswith(strategy_prefix(uid))
+    assert client_order_id(uid, other, "buy-SPY").startswith(strategy_prefix(uid))
+    if uid != other:
+        assert strategy_prefix(uid) != strategy_prefix(other)

@@ -9,7 +9,11 @@ Parse with `TradingStrategy.model_validate(obj)`; dump with
 """
 
 from alchemiser.api.v1alpha1 import (
+    AccountClaim,
     Allocation,
+    Breakers,
+    BreakerStatus,
+    BreakerTripRecord,
     BrokerSpec,
     Condition,
     ConditionStatus,
@@ -21,6 +25,7 @@ from alchemiser.api.v1alpha1 import (
     Mode,
     OrderType,
     RiskLimits,
+    RunsToday,
     SelectorOperator,
     StrategyName,
     TradingHalt,
@@ -29,10 +34,15 @@ from alchemiser.api.v1alpha1 import (
     TradingStrategy,
     TradingStrategySpec,
     TradingStrategyStatus,
+    duration_seconds,
 )
 
 __all__ = [
+    "AccountClaim",
     "Allocation",
+    "BreakerStatus",
+    "BreakerTripRecord",
+    "Breakers",
     "BrokerSpec",
     "Condition",
     "ConditionStatus",
@@ -44,6 +54,7 @@ __all__ = [
     "Mode",
     "OrderType",
     "RiskLimits",
+    "RunsToday",
     "SelectorOperator",
     "StrategyName",
     "TradingHalt",
@@ -52,4 +63,5 @@ __all__ = [
     "TradingStrategy",
     "TradingStrategySpec",
     "TradingStrategyStatus",
+    "duration_seconds",
 ]

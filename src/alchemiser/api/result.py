@@ -21,6 +21,7 @@ class Outcome(StrEnum):
     MARKET_CLOSED = "MarketClosed"
     NO_TRADES = "NoTrades"
     DRY_RUN = "DryRun"
+    THROTTLED = "Throttled"  # a per-day limit (risk.maxOrdersPerDay, maxRunsPerDay) was reached
 
 
 class _Wire(BaseModel):
@@ -46,6 +47,25 @@ class RejectionReport(_Wire):
     reason: str
 
 
+class AccountReport(_Wire):
+    """The broker account the run traded, as the broker reported it at the start of the run.
+
+    The operator keeps the high-water mark and the loss breakers from these figures and
+    refuses a second strategy on the same account number.
+    """
+
+    number: str = Field(description="the broker's account number, e.g. PA3X8G2B0F1K")
+    equity: float = Field(description="account equity in USD when the run read it")
+    last_equity: float = Field(description="equity at the previous session's close, in USD")
+
+
+class BreakerTrip(_Wire):
+    """A circuit breaker the worker found tripped before trading (it acted on it at once)."""
+
+    breaker: str
+    reason: str
+
+
 class RunResult(_Wire):
     """The outcome of one trading run."""
 
@@ -53,6 +73,9 @@ class RunResult(_Wire):
     run_id: str
     orders_submitted: int = 0
     orders_rejected: int = 0
+    risk_rejected: int = 0  # of orders_rejected: refused by the risk engine itself
+    account: AccountReport | None = None
+    breaker_trips: list[BreakerTrip] = Field(default_factory=list)
     notional: float = 0.0
     orders: list[OrderReport] = Field(default_factory=list)
     rejections: list[RejectionReport] = Field(default_factory=list)

@@ -33,6 +33,11 @@ ENV_POD_NAME: Final = "ALCHEMISER_POD_NAME"  # downward API
 # (the downward API only sees the pod's labels); halts' strategySelector matches these.
 ENV_STRATEGY_LABELS: Final = "ALCHEMISER_STRATEGY_LABELS"
 
+# The run ledger: what the operator recorded of earlier runs (runs today, high-water mark,
+# breakers tripped today), a ConfigMap per strategy mounted read-only into each run.
+LEDGER_DIR: Final = "/var/run/alchemiser/ledger"
+LEDGER_FILE: Final = "ledger.json"
+
 TERMINATION_LOG: Final = "/dev/termination-log"
 TERMINATION_LOG_LIMIT: Final = 4096  # bytes kubelet keeps of a termination message
 
@@ -40,5 +45,8 @@ TERMINATION_LOG_LIMIT: Final = 4096  # bytes kubelet keeps of a termination mess
 LABEL_STRATEGY: Final = "alchemiser.io/strategy"
 LABEL_STRATEGY_UID: Final = "alchemiser.io/strategy-uid"
 LABEL_JOB_NAME: Final = "batch.kubernetes.io/job-name"
+# A circuit breaker's TradingHalt: which strategy (name and namespace) and which breaker.
+LABEL_STRATEGY_NAMESPACE: Final = "alchemiser.io/strategy-namespace"
+LABEL_BREAKER: Final = "alchemiser.io/breaker"
 ANNOTATION_RUN_NOW: Final = "alchemiser.io/run-now"
 FIELD_MANAGER: Final = "alchemiser-operator"

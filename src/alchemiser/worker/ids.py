@@ -2,7 +2,8 @@
 
 Rule: pure. The id is how a re-run, a retry or a lost response is recognised, so it
 depends on nothing but (strategy uid, run id, leg), fits Alpaca's 128-character limit
-and shares a per-run prefix so a run's own orders can be found again.
+and starts with a per-strategy prefix (the day's orders of this strategy, for
+risk.maxOrdersPerDay) followed by a per-run part (a run's own orders, found again).
 """
 
 import hashlib
@@ -12,10 +13,15 @@ MAX_LENGTH = 128
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
+def strategy_prefix(strategy_uid: str) -> str:
+    """Return the prefix every client order id of this strategy starts with."""
+    return f"alc-{hashlib.sha256(strategy_uid.encode()).hexdigest()[:10]}-"
+
+
 def run_prefix(strategy_uid: str, run_id: str) -> str:
     """Return the prefix every client order id of this run starts with."""
-    digest = hashlib.sha256(f"{strategy_uid}\x00{run_id}".encode()).hexdigest()[:20]
-    return f"alc-{digest}-"
+    digest = hashlib.sha256(f"{strategy_uid}\x00{run_id}".encode()).hexdigest()[:16]
+    return f"{strategy_prefix(strategy_uid)}{digest}-"
 
 
 def client_order_id(strategy_uid: str, run_id: str, leg: str) -> str:

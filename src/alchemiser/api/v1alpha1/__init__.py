@@ -11,21 +11,31 @@ from alchemiser.api.v1alpha1.halt import (
     TradingHaltStatus,
 )
 from alchemiser.api.v1alpha1.strategy import (
+    AccountClaim,
     Allocation,
+    Breakers,
+    BreakerStatus,
+    BreakerTripRecord,
     BrokerSpec,
     ExecutionSpec,
     LastRun,
     Mode,
     OrderType,
     RiskLimits,
+    RunsToday,
     StrategyName,
     TradingStrategy,
     TradingStrategySpec,
     TradingStrategyStatus,
+    duration_seconds,
 )
 
 __all__ = [
+    "AccountClaim",
     "Allocation",
+    "BreakerStatus",
+    "BreakerTripRecord",
+    "Breakers",
     "BrokerSpec",
     "Condition",
     "ConditionStatus",
@@ -37,6 +47,7 @@ __all__ = [
     "Mode",
     "OrderType",
     "RiskLimits",
+    "RunsToday",
     "SelectorOperator",
     "StrategyName",
     "TradingHalt",
@@ -45,4 +56,5 @@ __all__ = [
     "TradingStrategy",
     "TradingStrategySpec",
     "TradingStrategyStatus",
+    "duration_seconds",
 ]

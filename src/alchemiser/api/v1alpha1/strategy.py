@@ -31,6 +31,7 @@ from alchemiser.api.v1alpha1._base import (
     wire_default,
 )
 from alchemiser.api.v1alpha1.conditions import Condition
+from alchemiser.api.v1alpha1.halt import HaltMode
 from alchemiser.api.v1alpha1.weights import (
     WEIGHTS_KEY,
     check_static_parameters,
@@ -43,6 +44,19 @@ RANGE_MESSAGE: Final = "schedule ranges must run from low to high, e.g. 9-17 rat
 # A numeric range in a cron field: "9-17" in "0 9-17/2 * * *".
 _RANGE: Final = re.compile("([0-9]+)-([0-9]+)")
 TIME_ZONE_MESSAGE: Final = "timeZone must be an IANA time zone name such as America/New_York"
+# A cooldown: one to four <number><unit> groups, units s, m, h, d (e.g. 30m, 1h30m, 2d).
+DURATION_PATTERN: Final = "^([0-9]{1,4}[smhd]){1,4}$"
+_ZERO_DURATION: Final = "^(0+[smhd])+$"
+COOLDOWN_MESSAGE: Final = "cooldown must be a positive duration such as 30m, 1h30m or 2d"
+_UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION_PART: Final = re.compile("([0-9]+)([smhd])")
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds in a duration such as 1h30m (DURATION_PATTERN); ValueError otherwise."""
+    if not re.fullmatch(DURATION_PATTERN, text):
+        raise ValueError(f"{text!r} is not a duration such as 30m, 1h30m or 2d")
+    return sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(text))
 
 
 class Mode(StrEnum):
@@ -209,6 +223,25 @@ class RiskLimits(WireModel):
         ge=0.0,
         le=0.5,
     )
+    max_orders_per_day: int | None = Field(
+        strict=True,
+        default=None,
+        description="Most orders this strategy may submit per trading day (New York date), "
+        "counted from the broker's orders carrying this strategy's client order ids; "
+        "a run beyond it ends Throttled with no orders. Unset: no daily limit.",
+        ge=1,
+        le=100000,
+    )
+    max_runs_per_day: int | None = Field(
+        strict=True,
+        default=None,
+        description="Most runs this strategy may make per trading day (New York date), "
+        "counted from the runs the operator recorded; a run beyond it ends Throttled with "
+        "no orders (a schedule of '* * * * *' by mistake cannot trade every minute). Unset: "
+        "no limit.",
+        ge=1,
+        le=1440,
+    )
 
     @field_validator("allowed_symbols")
     @classmethod
@@ -230,6 +263,74 @@ class ExecutionSpec(WireModel):
         description="market, or limit (a marketable limit order re-pegged a bounded number "
         "of times within the price collar).",
     )
+
+
+class Breakers(WireModel):
+    """Circuit breakers: each set field trips a TradingHalt for this strategy alone."""
+
+    daily_loss_percent: float | None = Field(
+        strict=True,
+        default=None,
+        description="Trip when account equity is more than this percent below the session's "
+        "starting equity (the broker's last_equity), in (0, 100). Unset: off.",
+        gt=0.0,
+        lt=100.0,
+    )
+    drawdown_percent: float | None = Field(
+        strict=True,
+        default=None,
+        description="Trip when account equity is more than this percent below its "
+        "high-water mark (status.breakers.highWaterMark, the highest equity a run reported), "
+        "in (0, 100). A trip re-bases the mark at the equity that tripped it. Unset: off.",
+        gt=0.0,
+        lt=100.0,
+    )
+    consecutive_failed_runs: int | None = Field(
+        strict=True,
+        default=None,
+        description="Trip after this many runs in a row ended Failed (1 to 100). Unset: off.",
+        ge=1,
+        le=100,
+    )
+    rejected_orders_per_run: int | None = Field(
+        strict=True,
+        default=None,
+        description="Trip after a run in which the risk engine rejected at least this many "
+        "orders (1 to 1000): a strategy fighting its own limits. Unset: off.",
+        ge=1,
+        le=1000,
+    )
+    mode: HaltMode = Field(
+        default=HaltMode.REDUCE_ONLY,
+        description="The tripped halt's mode: ReduceOnly (only orders that shrink positions) "
+        "or Halt (no new orders, open ones cancelled).",
+    )
+    cooldown: str | None = Field(
+        default=None,
+        description="How long a tripped halt lasts (its expiresAt), e.g. 30m, 1h30m, 2d. "
+        "Unset: until a person deletes it (kubectl delete tradinghalt, alchemiser resume).",
+        max_length=32,
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                cel(
+                    f"self.matches('{DURATION_PATTERN}') && !self.matches('{_ZERO_DURATION}')",
+                    COOLDOWN_MESSAGE,
+                )
+            ]
+        },
+    )
+
+    @field_validator("cooldown")
+    @classmethod
+    def _cooldown(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                seconds = duration_seconds(value)
+            except ValueError:
+                raise ValueError(f"{COOLDOWN_MESSAGE}, not {value!r}") from None
+            if seconds <= 0:
+                raise ValueError(f"{COOLDOWN_MESSAGE}, not {value!r}")
+        return value
 
 
 _ALLOCATION_RULES: list[Any] = [
@@ -314,6 +415,11 @@ class TradingStrategySpec(WireModel):
         description="How orders are placed.",
         json_schema_extra={"default": wire_default(ExecutionSpec)},
     )
+    breakers: Breakers | None = Field(
+        default=None,
+        description="Circuit breakers that halt this strategy by themselves (daily loss, "
+        "drawdown, failed runs, rejected orders). Unset: none.",
+    )
     run_deadline_seconds: int = Field(
         strict=True,
         default=600,
@@ -372,7 +478,7 @@ class LastRun(WireModel):
     finished_at: datetime | None = Field(default=None, description="When the run finished.")
     outcome: Outcome | None = Field(
         default=None,
-        description="Succeeded, Failed, Halted, MarketClosed, NoTrades or DryRun.",
+        description="Succeeded, Failed, Halted, MarketClosed, NoTrades, DryRun or Throttled.",
     )
     orders_submitted: int = Field(default=0, description="Orders sent to the broker.", ge=0)
     orders_rejected: int = Field(
@@ -380,6 +486,58 @@ class LastRun(WireModel):
     )
     notional: float = Field(default=0.0, description="USD value of the orders submitted.")
     message: str = Field(default="", description="Short summary of the run.", max_length=4096)
+
+
+class BreakerTripRecord(WireModel):
+    """The last time one circuit breaker tripped."""
+
+    breaker: str = Field(
+        description="dailyLoss, drawdown, consecutiveFailedRuns or rejectedOrdersPerRun.",
+        max_length=64,
+    )
+    at: datetime = Field(description="When it tripped.")
+    session: str = Field(
+        description="The trading day (New York date, YYYY-MM-DD) it tripped on.", max_length=10
+    )
+    halt: str = Field(description="The TradingHalt it created.", max_length=253)
+    reason: str = Field(description="The figures that tripped it.", max_length=1024)
+
+
+class BreakerStatus(WireModel):
+    """What the circuit breakers remember between runs."""
+
+    high_water_mark: float | None = Field(
+        default=None,
+        description="Highest account equity a run reported, in USD (the drawdown reference).",
+    )
+    consecutive_failed_runs: int = Field(
+        default=0, description="Runs in a row that ended Failed, up to the last one.", ge=0
+    )
+    trips: list[BreakerTripRecord] = Field(
+        default_factory=list,
+        description="The last trip of each breaker.",
+        json_schema_extra={
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["breaker"],
+        },
+    )
+
+
+class RunsToday(WireModel):
+    """How many runs the operator recorded on one trading day."""
+
+    session: str = Field(description="The trading day (New York date, YYYY-MM-DD).", max_length=10)
+    runs: int = Field(default=0, description="Runs recorded that day.", ge=0)
+
+
+class AccountClaim(WireModel):
+    """The broker account this strategy drives, as its runs reported it."""
+
+    number: str = Field(description="The broker's account number.", max_length=64)
+    mode: str = Field(description="paper or live: paper and live accounts differ.", max_length=8)
+    endpoint: str = Field(
+        default="", description="The broker endpoint override, if any.", max_length=2048
+    )
 
 
 class TradingStrategyStatus(WireModel):
@@ -406,6 +564,15 @@ class TradingStrategyStatus(WireModel):
         default=None, description="When a run was last scheduled."
     )
     last_run: LastRun | None = Field(default=None, description="The most recent run.")
+    breakers: BreakerStatus | None = Field(
+        default=None, description="Circuit-breaker memory: high-water mark, failures, trips."
+    )
+    runs_today: RunsToday | None = Field(
+        default=None, description="Runs recorded on the current trading day (maxRunsPerDay)."
+    )
+    account: AccountClaim | None = Field(
+        default=None, description="The broker account the last run reported (one per strategy)."
+    )
 
 
 class TradingStrategy(WireModel):

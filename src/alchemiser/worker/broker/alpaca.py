@@ -36,6 +36,7 @@ from tenacity import (
 
 from alchemiser.errors import BrokerUnavailable, CredentialsError, DataUnavailable, OrderRejected
 from alchemiser.logs import get_logger
+from alchemiser.worker.broker.pacing import Pacer
 from alchemiser.worker.broker.port import (
     Account,
     Asset,
@@ -67,11 +68,12 @@ class CredentialSource(Protocol):
 
 
 class _TimeoutAdapter(HTTPAdapter):
-    """Applies a default (connect, read) timeout to every request alpaca-py sends."""
+    """Applies a default (connect, read) timeout and the rate-limit pacing to every request."""
 
-    def __init__(self, timeout: float, pool_size: int) -> None:
+    def __init__(self, timeout: float, pool_size: int, pacer: Pacer) -> None:
         super().__init__(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self._timeout = timeout
+        self._pacer = pacer
 
     def send(  # noqa: PLR0917 - requests' own signature
         self,
@@ -84,14 +86,17 @@ class _TimeoutAdapter(HTTPAdapter):
     ) -> Response:
         if timeout is None:
             timeout = (min(self._timeout, 5.0), self._timeout)
-        return super().send(request, stream, timeout, verify, cert, proxies)
+        self._pacer.before()
+        response = super().send(request, stream, timeout, verify, cert, proxies)
+        self._pacer.after(response.status_code, response.headers)
+        return response
 
 
-def _harden(client: Any, timeout: float, pool_size: int) -> None:
+def _harden(client: Any, timeout: float, pool_size: int, pacer: Pacer) -> None:
     # alpaca-py 0.44 sends without a timeout and sleeps 3 s between its own retries
     # of 429/504; both are configured here, on the client's own attributes, without
     # changing the library. tests/worker/test_alpaca_adapter.py fails if they move.
-    adapter = _TimeoutAdapter(timeout, pool_size)
+    adapter = _TimeoutAdapter(timeout, pool_size, pacer)
     client._session.mount("http://", adapter)
     client._session.mount("https://", adapter)
     client._retry = 0
@@ -118,6 +123,8 @@ class AlpacaBroker:
         pool_size: int = 16,
     ) -> None:
         self._source = credentials
+        # One pacer per API: Alpaca limits trading and market-data requests separately.
+        self.pacers = (Pacer(), Pacer())
         self._base_url = base_url.rstrip("/")
         self._data_url = (data_url or base_url).rstrip("/")
         self._timeout = timeout
@@ -150,8 +157,8 @@ class AlpacaBroker:
                     url_override=self._data_url,
                     raw_data=True,
                 )
-                _harden(trading, self._timeout, self._pool_size)
-                _harden(data, self._timeout, self._pool_size)
+                _harden(trading, self._timeout, self._pool_size, self.pacers[0])
+                _harden(data, self._timeout, self._pool_size, self.pacers[1])
                 clients = _Clients(trading, data)
                 self._clients = clients
             return clients
