@@ -169,3 +169,20 @@ def test_drifted_ignores_server_defaults_but_sees_edits(identity, spec, settings
     del actual["spec"]["schedule"]
     assert builders.drifted(desired, actual)
     assert builders.drifted(desired, None)
+
+
+def test_the_run_ledger_is_an_optional_read_only_configmap_owned_by_the_strategy(
+    identity, spec, settings
+):
+    """The pod mounts <cronjob>-ledger read-only (optional: the worker decides); it is owned."""
+    cronjob = builders.build_cronjob(identity, spec, settings, suspend=False)
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "ledger"]
+    assert volume["configMap"]["name"] == builders.ledger_name(identity.name)
+    assert volume["configMap"]["optional"] is True
+    (mount,) = [m for m in _container(cronjob)["volumeMounts"] if m["name"] == "ledger"]
+    assert mount == {"name": "ledger", "mountPath": runtime.LEDGER_DIR, "readOnly": True}
+    ledger = builders.build_ledger(identity, '{"session":"2026-12-01"}')
+    assert ledger["metadata"]["name"] == volume["configMap"]["name"]
+    assert ledger["metadata"]["ownerReferences"][0]["uid"] == identity.uid
+    assert ledger["data"] == {runtime.LEDGER_FILE: '{"session":"2026-12-01"}'}

@@ -113,3 +113,34 @@ def test_rate_limit_answers_429_with_counting_headers() -> None:
     assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"3"}
     assert int(answers[3].headers["X-RateLimit-Reset"]) > time.time()
     assert answers[3].json()["code"] == 42910000
+
+
+def test_admin_prices_move_the_latest_trade_and_the_equity_but_not_last_equity(
+    exchange: embedded.EmbeddedExchange,
+) -> None:
+    """A 0.8 move on a held symbol lowers its quote and the equity; last_equity stays put."""
+    headers = {"APCA-API-KEY-ID": exchange.key_id, "APCA-API-SECRET-KEY": exchange.secret_key}
+    base = exchange.base_url
+    order = {
+        "symbol": "SPY",
+        "notional": 50_000,
+        "side": "buy",
+        "type": "market",
+        "time_in_force": "day",
+    }
+    requests.post(f"{base}/v2/orders", json=order, headers=headers, timeout=10)
+    before = requests.get(f"{base}/v2/account", headers=headers, timeout=10).json()
+    trade = f"{base}/v2/stocks/trades/latest?symbols=SPY"
+    price = requests.get(trade, headers=headers, timeout=10).json()["trades"]["SPY"]["p"]
+    moved = requests.post(f"{base}/admin/prices", json={"moves": {"SPY": 0.8}}, timeout=10)
+    assert moved.json() == {"moves": {"SPY": 0.8}}
+    after = requests.get(f"{base}/v2/account", headers=headers, timeout=10).json()
+    assert requests.get(trade, headers=headers, timeout=10).json()["trades"]["SPY"][
+        "p"
+    ] == pytest.approx(price * 0.8, abs=0.01)
+    assert float(after["equity"]) < float(before["equity"]) - 9_000
+    assert after["last_equity"] == before["last_equity"]
+    cleared = requests.post(f"{base}/admin/prices", json={"moves": {"SPY": 1}}, timeout=10)
+    assert cleared.json() == {"moves": {}}
+    refused = requests.post(f"{base}/admin/prices", json={"moves": {"SPY": -1}}, timeout=10)
+    assert refused.status_code == 400

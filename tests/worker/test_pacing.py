@@ -59,11 +59,11 @@ def test_requests_sent_between_answers_count_down_the_remainder() -> None:
     assert fake.sleeps == [10.0]
 
 
-def test_a_429_answer_pauses_every_caller_until_the_reset() -> None:
-    """Remaining 0: concurrent callers all wait for the same reset, none goes early."""
+def test_a_spent_window_pauses_every_caller_until_the_reset() -> None:
+    """Remaining 0 on a 200: concurrent callers all wait for the same reset, none goes early."""
     fake = FakeTime()
     pacer = Pacer(reserve=0, clock=fake.clock, sleep=lambda s: None)
-    pacer.after(429, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1005"})
+    pacer.after(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1005"})
     waits: list[float] = []
     lock = threading.Lock()
 
@@ -83,12 +83,22 @@ def test_a_wait_is_bounded_and_a_past_reset_means_no_wait() -> None:
     """A reset an hour away waits at most max_wait; one in the past not at all."""
     fake = FakeTime()
     pacer = Pacer(reserve=5, max_wait=60.0, clock=fake.clock, sleep=fake.sleep)
-    pacer.after(429, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(fake.now) + 3600)})
+    pacer.after(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(fake.now) + 3600)})
     pacer.before()
     assert fake.sleeps == [60.0]
-    pacer.after(429, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "10"})
+    pacer.after(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "10"})
     pacer.before()
     assert fake.sleeps == [60.0]
+
+
+def test_a_429_pauses_briefly_and_is_counted() -> None:
+    """A refused request (reset 55 s away) pauses callers refusal_wait, not the minute."""
+    fake = FakeTime()
+    pacer = Pacer(refusal_wait=2.0, clock=fake.clock, sleep=fake.sleep)
+    pacer.after(429, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(fake.now) + 55)})
+    pacer.before()
+    pacer.before()
+    assert fake.sleeps == [2.0] and pacer.refused == 1
 
 
 def test_malformed_headers_are_ignored() -> None:

@@ -8,7 +8,8 @@ The worker pod contract (alchemiser.api.runtime): the spec travels as JSON in
 env ALCHEMISER_STRATEGY_SPEC (complete, defaults filled in); the strategy's
 labels as JSON in ALCHEMISER_STRATEGY_LABELS (so the worker can match halts by
 selector); namespace, name, uid, Job and pod name through the downward API; the
-credentials Secret mounted read-only at runtime.CREDENTIALS_DIR, never as env.
+credentials Secret mounted read-only at runtime.CREDENTIALS_DIR, never as env; the
+run ledger ConfigMap (runs today, high-water mark) read-only at runtime.LEDGER_DIR.
 """
 
 import hashlib
@@ -59,6 +60,26 @@ def _truncated(name: str, limit: int) -> str:
 def cronjob_name(strategy_name: str) -> str:
     """The CronJob's name: the strategy's, shortened with a hash when too long."""
     return _truncated(strategy_name, CRONJOB_NAME_MAX)
+
+
+def ledger_name(strategy_name: str) -> str:
+    """The run ledger ConfigMap's name: the CronJob's plus -ledger."""
+    return f"{cronjob_name(strategy_name)}-ledger"
+
+
+def build_ledger(identity: StrategyIdentity, ledger_json: str) -> dict[str, Any]:
+    """The run ledger ConfigMap, owned by the strategy (garbage-collected with it)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": ledger_name(identity.name),
+            "namespace": identity.namespace,
+            "labels": common_labels(identity),
+            "ownerReferences": [owner_reference(identity)],
+        },
+        "data": {runtime.LEDGER_FILE: ledger_json},
+    }
 
 
 def manual_job_name(cronjob: str, token: str) -> str:
@@ -134,6 +155,7 @@ def _container(
         "env": worker_env(identity, spec),
         "volumeMounts": [
             {"name": "broker-credentials", "mountPath": runtime.CREDENTIALS_DIR, "readOnly": True},
+            {"name": "ledger", "mountPath": runtime.LEDGER_DIR, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},  # a private emptyDir
         ],
         "resources": {kind: dict(values) for kind, values in RESOURCES.items()},
@@ -174,6 +196,16 @@ def pod_template(
                     "secretName": spec.broker.credentials_secret,
                     "defaultMode": 0o440,
                     "items": [{"key": key, "path": key} for key in runtime.CREDENTIAL_FILES],
+                },
+            },
+            # Optional: a run whose limits need the ledger refuses to trade without it
+            # (the worker says why), rather than a pod stuck waiting for a volume.
+            {
+                "name": "ledger",
+                "configMap": {
+                    "name": ledger_name(identity.name),
+                    "optional": True,
+                    "defaultMode": 0o444,
                 },
             },
             {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},

@@ -202,6 +202,30 @@ class Kube:
         """Create a TradingHalt."""
         return await self._body("POST", f"{STRATEGIES}/{runtime.HALT_PLURAL}", body=dict(body))
 
+    async def create_halt_if_absent(self, body: Mapping[str, Any]) -> bool:
+        """Create a TradingHalt; False when one of that name exists already."""
+        try:
+            await self.create_halt(body)
+        except Conflict:
+            return False
+        return True
+
+    async def patch_halt_spec(self, name: str, spec: Mapping[str, Any]) -> None:
+        """Merge-patch a TradingHalt's spec (a breaker renewing its expired halt)."""
+        await self.request(
+            "PATCH",
+            f"{STRATEGIES}/{runtime.HALT_PLURAL}/{quote(name)}",
+            body={"spec": dict(spec)},
+            content_type=MERGE,
+        )
+
+    async def halts_labelled(self, selector: str) -> list[str]:
+        """Names of the TradingHalts matching a label selector (a strategy's breaker halts)."""
+        body = await self._body(
+            "GET", f"{STRATEGIES}/{runtime.HALT_PLURAL}", params={"labelSelector": selector}
+        )
+        return [str(item["metadata"]["name"]) for item in body.get("items") or ()]
+
     async def delete_halt(self, name: str) -> bool:
         """Delete a TradingHalt; False when it did not exist."""
         path = f"{STRATEGIES}/{runtime.HALT_PLURAL}/{quote(name)}"
@@ -223,7 +247,10 @@ class Kube:
     async def apply(self, manifest: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
         """Server-side apply under our field manager, forcing; returns (object, created)."""
         metadata = manifest["metadata"]
-        path = _batch_path(manifest["kind"], metadata["namespace"], metadata["name"])
+        if manifest["kind"] == "ConfigMap":
+            path = _configmap_path(metadata["namespace"], metadata["name"])
+        else:
+            path = _batch_path(manifest["kind"], metadata["namespace"], metadata["name"])
         reply = await self.request(
             "PATCH",
             path,
@@ -344,6 +371,10 @@ def _strategy_path(namespace: str, name: str) -> str:
 def _batch_path(kind: str, namespace: str, name: str) -> str:
     plural = {"CronJob": "cronjobs", "Job": "jobs"}[kind]
     return f"/apis/batch/v1/namespaces/{quote(namespace)}/{plural}/{quote(name)}"
+
+
+def _configmap_path(namespace: str, name: str) -> str:
+    return f"/api/v1/namespaces/{quote(namespace)}/configmaps/{quote(name)}"
 
 
 def _message(text: str) -> str:

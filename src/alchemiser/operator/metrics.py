@@ -1,6 +1,6 @@
 """Prometheus metrics the operator exports (all prefixed `alchemiser_`).
 
-Labels are bounded: namespace, strategy, outcome, side, reason, state, mode.
+Labels are bounded: namespace, strategy, outcome, side, reason, state, mode, breaker.
 The Helm chart's alert rules and dashboards use exactly these names; a test
 checks them against a live /metrics page.
 """
@@ -97,5 +97,12 @@ LAST_SUCCESS: Final = Gauge(
     "alchemiser_last_successful_run_timestamp_seconds",
     "Unix time the strategy's last run with a non-Failed outcome finished.",
     ["namespace", "strategy"],
+    registry=REGISTRY,
+)
+BREAKER_TRIPS: Final = Counter(
+    "alchemiser_breaker_trips",
+    "Circuit-breaker trips that created (or renewed an expired) TradingHalt, by breaker "
+    "(dailyLoss, drawdown, consecutiveFailedRuns, rejectedOrdersPerRun).",
+    ["namespace", "strategy", "breaker"],
     registry=REGISTRY,
 )

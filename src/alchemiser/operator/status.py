@@ -23,6 +23,7 @@ INVALID_SPEC: Final = "InvalidSpec"
 INVALID_PARAMETERS: Final = "InvalidParameters"
 LIVE_TRADING_NOT_ALLOWED: Final = "LiveTradingNotAllowed"
 CREDENTIALS_MISSING: Final = "CredentialsMissing"
+ACCOUNT_IN_USE: Final = "AccountInUse"
 RECONCILED: Final = "Reconciled"
 
 STATE_READY: Final = "ready"
@@ -47,6 +48,7 @@ def readiness(
     parameters_error: str | None = None,
     live_blocked: bool = False,
     credentials_problem: str | None = None,
+    account_problem: str | None = None,
     cronjob_name: str = "",
 ) -> Readiness:
     """The Ready verdict from what the reconcile found; the first problem wins."""
@@ -62,6 +64,8 @@ def readiness(
         )
     if credentials_problem is not None:
         return Readiness(False, CREDENTIALS_MISSING, credentials_problem)
+    if account_problem is not None:
+        return Readiness(False, ACCOUNT_IN_USE, account_problem)
     return Readiness(True, RECONCILED, f"CronJob {cronjob_name} matches the spec")
 
 

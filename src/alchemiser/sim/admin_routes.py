@@ -1,4 +1,4 @@
-"""The /admin routes: faults, keys, simulated time and the order log, for tests and demos.
+"""The /admin routes: faults, keys, simulated time, price moves and the order log, for tests.
 
 Rule: no Alpaca key; the server's gate lets only loopback peers reach these.
 """
@@ -64,6 +64,30 @@ async def admin_now(request: web.Request) -> web.Response:
     )
 
 
+async def admin_prices(request: web.Request) -> web.Response:
+    """GET or POST /admin/prices {"moves": {"SPY": 0.9}}: scale symbols' latest trades.
+
+    A factor of 1 removes a symbol's move; factors must lie in (0, 10].
+    """
+    exchange = request.app[EXCHANGE]
+    if request.method == "POST":
+        body = await request.json()
+        moves = body.get("moves") if isinstance(body, dict) else None
+        if not isinstance(moves, dict) or not all(
+            isinstance(k, str) and isinstance(v, int | float) and 0 < v <= 10
+            for k, v in moves.items()
+        ):
+            return reply({"message": "moves must map symbols to factors in (0, 10]"}, status=400)
+        async with exchange.lock:
+            for symbol, factor in moves.items():
+                if factor == 1:
+                    exchange.prices.moves.pop(symbol, None)
+                else:
+                    exchange.prices.moves[symbol] = float(factor)
+        log.info("price moves set", moves=dict(exchange.prices.moves))
+    return reply({"moves": dict(exchange.prices.moves)})
+
+
 async def admin_orders(request: web.Request) -> web.Response:
     """GET /admin/orders: every order, oldest first, as the API returns them."""
     exchange = request.app[EXCHANGE]
@@ -80,4 +104,6 @@ ROUTES = [
     web.get("/admin/now", admin_now),
     web.post("/admin/now", admin_now),
     web.get("/admin/orders", admin_orders),
+    web.get("/admin/prices", admin_prices),
+    web.post("/admin/prices", admin_prices),
 ]

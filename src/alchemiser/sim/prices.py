@@ -73,6 +73,9 @@ class PriceModel:
         self.calendar = calendar
         self.seed = seed
         self.history = history or {}
+        # Price moves injected through /admin/prices: symbol -> factor on the latest trade
+        # (daily bars keep their closes, so last_equity is the session's starting equity).
+        self.moves: dict[str, float] = {}
         self._daily: dict[str, _DailyPath] = {}
         self._minutes: OrderedDict[tuple[str, int], Array] = OrderedDict()
 
@@ -191,7 +194,15 @@ class PriceModel:
         )
 
     def last_trade(self, symbol: str, now: datetime) -> LastTrade:
-        """The price a trade at `now` would print: the last completed minute's close."""
+        """The price a trade at `now` would print, times any injected move of the symbol."""
+        trade = self._last_trade(symbol, now)
+        factor = self.moves.get(symbol)
+        if factor is None:
+            return trade
+        return LastTrade(timestamp=trade.timestamp, price=round_price(trade.price * factor))
+
+    def _last_trade(self, symbol: str, now: datetime) -> LastTrade:
+        """The last completed minute's close at `now` (the last session's close when shut)."""
         session = self.calendar.current(now)
         if session is not None:
             index = self.calendar.index_of(session.day)

@@ -204,6 +204,8 @@ class AlpacaBroker:
             cash=_num(raw, "cash"),
             buying_power=_num(raw, "buying_power"),
             trading_blocked=bool(raw.get("trading_blocked") or raw.get("account_blocked")),
+            number=str(raw.get("account_number") or ""),
+            last_equity=_num(raw, "last_equity"),
         )
 
     def positions(self) -> Sequence[Position]:

@@ -5,7 +5,10 @@ requests a minute per account and reports what is left on every answer
 (X-RateLimit-Remaining, and X-RateLimit-Reset in Unix seconds). Once fewer than
 `reserve` requests remain, every caller waits until the window resets; between answers
 each request sent counts against what the last answer reported, so concurrent
-submissions cannot overshoot. A wait is bounded by `max_wait` seconds.
+submissions cannot overshoot. A wait is bounded by `max_wait` seconds. A 429 that
+comes all the same (another client spent the budget, or an injected fault) pauses
+every caller for at most `refusal_wait` seconds; the read retries (bounded) and the
+executor's resubmission under the same client order id handle the refused request.
 """
 
 import threading
@@ -24,6 +27,7 @@ class Pacer:
 
     reserve: int = 10  # at least the adapter's requests in flight at once
     max_wait: float = 60.0
+    refusal_wait: float = 2.0
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     waited: float = 0.0  # seconds spent waiting so far (reported in the run's log)
@@ -60,6 +64,11 @@ class Pacer:
         if status == TOO_MANY_REQUESTS:
             with self._lock:
                 self.refused += 1
+                now = self.clock()
+                until = reset if reset is not None else now
+                self._paused_until = max(self._paused_until, min(until, now + self.refusal_wait))
+                self._remaining = None
+            return
         if remaining is None or reset is None:
             return
         with self._lock:

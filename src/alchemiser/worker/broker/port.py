@@ -40,6 +40,8 @@ class Account:
     cash: float
     buying_power: float
     trading_blocked: bool = False
+    number: str = ""  # the broker's account number (one strategy per account)
+    last_equity: float = 0.0  # equity at the previous session's close (dailyLossPercent)
 
 
 @dataclass(frozen=True)
