@@ -243,3 +243,19 @@ def test_missing_or_short_data_fails_closed_naming_the_symbol() -> None:
         run(tree, {**closes, "QQQ": [1.0, float("nan")]})
     with pytest.raises(DataUnavailable, match="QQQ: invalid close nan"):
         run(tree, {"SPY": [100.0] * 300, "UVXY": [1.0], "QQQ": [1.0, float("nan")]})
+
+
+def test_history_needed_adds_up_along_nesting() -> None:
+    """The sessions a tree needs are the sum of its nested ranking depths (docs/symphonies.md)."""
+    rsi_if = '(if (> (rsi "{s}" {{:window 10}}) 50) [(asset "A")] [(asset "B")])'
+    assert requirements(parse(f'(defsymphony "t" {{}} {rsi_if.format(s="S")})')).lookback == 250
+    groups = " ".join(f'(group "g{i}" [{rsi_if.format(s=s)}])' for i, s in enumerate("PQ"))
+    one = f"(filter (stdev-return {{:window 5}}) (select-top 1) [{groups}])"
+    assert requirements(parse(f'(defsymphony "t" {{}} {one})')).lookback == 255
+    inner = f"(filter (rsi {{:window 10}}) (select-top 1) [{groups}])"
+    two = (
+        f'(filter (stdev-return {{:window 5}}) (select-top 1) [(group "o" [{inner}]) (asset "Z")])'
+    )
+    needs = requirements(parse(f'(defsymphony "t" {{}} {two})'))
+    assert needs.lookback == 504
+    assert needs.per_symbol["Z"] == 6 and needs.per_symbol["A"] == 255
