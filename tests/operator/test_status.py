@@ -5,7 +5,7 @@ from typing import Any
 
 from alchemiser.operator import status
 from alchemiser.operator.halting import HaltDecision
-from alchemiser.operator.reconciler import credentials_recheck_needed
+from alchemiser.operator.strategies import credentials_recheck_needed
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)

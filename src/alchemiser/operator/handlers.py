@@ -1,4 +1,4 @@
-"""kopf handlers: thin glue from kopf's causes to the workflows in reconciler.py.
+"""kopf handlers: thin glue from kopf's causes to the workflows (strategies, halts, runs).
 
 Rule: no decisions here. Each handler turns kopf's arguments (body, indices,
 memo) into the workflow's inputs, and posts the workflow's Events with
@@ -18,10 +18,21 @@ import prometheus_client
 from alchemiser.api import runtime
 from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
-from alchemiser.operator import halting, metrics, peering, reconciler, results, resync, status
+from alchemiser.operator import (
+    context,
+    halting,
+    halts,
+    metrics,
+    peering,
+    results,
+    resync,
+    runs,
+    status,
+    strategies,
+)
+from alchemiser.operator.context import Context, Sources, StrategyRef
 from alchemiser.operator.events import EventPoster
 from alchemiser.operator.kube import Kube
-from alchemiser.operator.reconciler import Context, Sources, StrategyRef
 from alchemiser.operator.settings import OperatorSettings
 
 STRATEGIES = (runtime.GROUP, runtime.VERSION, runtime.STRATEGY_PLURAL)
@@ -130,7 +141,7 @@ def _register_lifecycle(
         kube = Kube.from_environment()
         memo.events = EventPoster(
             kube,
-            reconciler.utcnow,
+            context.utcnow,
             peer.identity if peer else peering.own_identity(),
             cluster_scoped=not ours.namespaces,
         )
@@ -202,20 +213,20 @@ def _register_strategies(registry: kopf.OperatorRegistry) -> None:
     @kopf.on.create(*STRATEGIES, registry=registry, backoff=BACKOFF, id="reconcile-create")
     @kopf.on.update(*STRATEGIES, registry=registry, backoff=BACKOFF, id="reconcile-update")
     async def reconcile_strategy(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-        await reconciler.reconcile(memo.context, StrategyRef.from_body(body))
+        await strategies.reconcile(memo.context, StrategyRef.from_body(body))
 
     @kopf.on.update(*STRATEGIES, registry=registry, backoff=BACKOFF, id="run-now")
     async def run_now(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         old, new = _run_now_token(kwargs.get("old")), _run_now_token(kwargs.get("new"))
         if not new or new == old:
             return
-        await reconciler.run_now(memo.context, StrategyRef.from_body(body), new)
+        await runs.run_now(memo.context, StrategyRef.from_body(body), new)
 
     @kopf.on.event(*STRATEGIES, registry=registry, id="strategy-gone")
     async def strategy_gone(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         if kwargs.get("type") == "DELETED":
             metadata = body.get("metadata") or {}
-            reconciler.forget_strategy(memo.context, metadata["namespace"], metadata["name"])
+            strategies.forget_strategy(memo.context, metadata["namespace"], metadata["name"])
 
 
 async def _enforce(
@@ -224,9 +235,9 @@ async def _enforce(
     """Propagate one halt (or its deletion/expiry) and write the halt's status."""
     ctx: Context = memo.context
     halt = halting.halt_from_body(body)
-    result = await reconciler.propagate(ctx, halt, gone=gone)
+    result = await halts.propagate(ctx, halt, gone=gone)
     now = ctx.clock()
-    reconciler.export_halts(ctx.sources.halts(), now)
+    halts.export_halts(ctx.sources.halts(), now)
     if gone:
         return
     seconds = None
@@ -318,6 +329,6 @@ def _schedule_expiry(body: Mapping[str, Any], memo: kopf.Memo) -> None:
 def _register_jobs(registry: kopf.OperatorRegistry) -> None:
     @kopf.on.event(*JOBS, labels=OURS, registry=registry, id="job-finished")
     async def job_event(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
-        if kwargs.get("type") == "DELETED" or not reconciler.owned_by_cronjob(body):
+        if kwargs.get("type") == "DELETED" or not runs.owned_by_cronjob(body):
             return
-        await reconciler.record_run(memo.context, body)
+        await runs.record_run(memo.context, body)

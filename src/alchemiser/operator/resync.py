@@ -4,7 +4,7 @@ Instead of a kopf timer per strategy (a task and a finalizer on every object, an
 one GET per strategy per interval), one loop lists our CronJobs a page at a time
 every `resync_seconds` and compares each with what its strategy wants. It only
 works while this replica is the active peer, and decides from kopf's indices as
-they are when each strategy's lock is held (reconciler.reconcile).
+they are when each strategy's lock is held (strategies.reconcile).
 """
 
 import asyncio
@@ -16,9 +16,9 @@ from typing import Any
 from alchemiser.api import runtime
 from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
-from alchemiser.operator import builders, metrics, peering, reconciler
+from alchemiser.operator import builders, metrics, peering, strategies
+from alchemiser.operator.context import Context, Key, StrategyRef
 from alchemiser.operator.kube import gather_bounded
-from alchemiser.operator.reconciler import Context, Key
 
 log = get_logger(__name__)
 
@@ -92,7 +92,7 @@ async def sweep(ctx: Context, scopes: Iterable[str | None]) -> Sweep:
     return Sweep(len(seen), len(missing), len(failures), seconds)
 
 
-def _handled(ref: reconciler.StrategyRef) -> bool:
+def _handled(ref: StrategyRef) -> bool:
     """Whether the operator has reconciled this strategy before (it wrote observedGeneration).
 
     A strategy not yet handled is kopf's create/resume handler's to do (kopf retries it);
@@ -101,15 +101,15 @@ def _handled(ref: reconciler.StrategyRef) -> bool:
     return ref.status.get("observedGeneration") is not None
 
 
-async def _check(ctx: Context, ref: reconciler.StrategyRef, live: Any) -> None:
+async def _check(ctx: Context, ref: StrategyRef, live: Any) -> None:
     """Reconcile one strategy against its listed CronJob, once no halt is propagating."""
     await ctx.calm.wait()
-    await reconciler.reconcile(
+    await strategies.reconcile(
         ctx,
         ref,
         only_if_drifted=True,
         live=live,
-        check_credentials=reconciler.credentials_recheck_needed(ref.status),
+        check_credentials=strategies.credentials_recheck_needed(ref.status),
     )
 
 
