@@ -3,18 +3,26 @@
 Rule: orchestration only. Which halts apply comes from halting (pure); each
 strategy is decided under its lock; the kill switch proper (CronJob flips, Job
 deletions) is awaited, the bookkeeping after it (status, Events) runs behind.
+The halt's own status and its expiry are kept here too; handlers only call in.
 """
 
+import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Final
 
+from alchemiser.api import runtime
+from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
 from alchemiser.operator import builders, halting, metrics, status, strategies
 from alchemiser.operator.context import Context, StrategyRef
 from alchemiser.operator.kube import gather_bounded
+
+EXPIRY_ATTEMPTS: Final = 10
+EXPIRY_RETRY_SECONDS: Final = 5.0
 
 log = get_logger(__name__)
 
@@ -120,3 +128,91 @@ def export_halts(halts: Iterable[halting.HaltView], now: datetime) -> None:
     counts: Counter[str] = Counter(h.mode for h in halts if h.is_active(now))
     for mode in (halting.MODE_HALT, halting.MODE_REDUCE_ONLY):
         metrics.HALTS_ACTIVE.labels(mode=mode).set(counts[mode])
+
+
+async def enforce(
+    ctx: Context, body: Mapping[str, Any], *, measure: bool, gone: bool = False
+) -> Propagation:
+    """Propagate one halt (or its deletion/expiry), then write the halt's status.
+
+    `measure`: record how long the halt took to reach every CronJob (on create and
+    spec change, not on resume or expiry). The caller retries when `failures` is set.
+    """
+    halt = halting.halt_from_body(body)
+    result = await propagate(ctx, halt, gone=gone)
+    now = ctx.clock()
+    export_halts(ctx.sources.halts(), now)
+    if gone:
+        return result
+    seconds = None
+    if measure and not result.failures and halt.is_active(now) and halt.created_at:
+        # creationTimestamp has whole seconds (it floors): this may over-report by < 1 s.
+        seconds = max(result.seconds, result.suspended_at - halt.created_at.timestamp())
+        metrics.HALT_PROPAGATION_SECONDS.observe(seconds)
+    new_status = status.halt_status(
+        body.get("status"),
+        active=halt.is_active(now),
+        affected=result.affected,
+        propagation_seconds=seconds,
+        generation=body["metadata"].get("generation"),
+        now=now,
+    )
+    await ctx.kube.patch_halt_status(halt.name, new_status)
+    if seconds is not None:
+        ctx.emit(
+            _halt_ref(body),
+            "Normal",
+            "Propagated",
+            f"halted {result.affected} strategies in {seconds:.2f}s",
+        )
+    return result
+
+
+def _halt_ref(body: Mapping[str, Any]) -> dict[str, Any]:
+    metadata = body["metadata"]
+    return {
+        "apiVersion": runtime.API_VERSION,
+        "kind": runtime.HALT_KIND,
+        "metadata": {"name": metadata["name"], "uid": metadata.get("uid", "")},
+    }
+
+
+def schedule_expiry(ctx: Context, body: Mapping[str, Any]) -> None:
+    """Re-enforce a halt when its expiresAt passes (re-scheduled on every start and change).
+
+    An asyncio task rather than a kopf timer: kopf timers put a finalizer on the halt,
+    and deleting the kill switch must never wait for the operator.
+    """
+    halt = halting.halt_from_body(body)
+    cancel_expiry(ctx, halt.name)
+    expires_at = halt.expires_at
+    if expires_at is None or halt.deleting:
+        return
+    ctx.expiry_tasks[halt.name] = asyncio.create_task(
+        _expire(ctx, halt.name, expires_at), name=f"expire {halt.name}"
+    )
+
+
+def cancel_expiry(ctx: Context, name: str) -> None:
+    """Forget a halt's pending expiry (it changed or was deleted)."""
+    task = ctx.expiry_tasks.pop(name, None)
+    if task is not None:
+        task.cancel()
+
+
+async def _expire(ctx: Context, name: str, expires_at: datetime) -> None:
+    """At `expires_at`, enforce the halt as it then is; bounded retries on API errors."""
+    await asyncio.sleep(max(0.0, (expires_at - ctx.clock()).total_seconds()) + 0.05)
+    for _ in range(EXPIRY_ATTEMPTS):
+        try:
+            fresh = await ctx.kube.get_halt(name)
+            if fresh is None:
+                return
+            result = await enforce(ctx, fresh, measure=False)
+            if not result.failures:
+                return
+            problem = f"{result.failures} strategies not yet updated"
+        except KubeError as error:
+            problem = str(error)
+        log.warning("halt expiry not yet enforced", halt=name, error=problem)
+        await asyncio.sleep(EXPIRY_RETRY_SECONDS)

@@ -16,7 +16,6 @@ import kopf
 import prometheus_client
 
 from alchemiser.api import runtime
-from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
 from alchemiser.operator import (
     context,
@@ -232,98 +231,29 @@ def _register_strategies(registry: kopf.OperatorRegistry) -> None:
 async def _enforce(
     body: Mapping[str, Any], memo: kopf.Memo, *, measure: bool, gone: bool = False
 ) -> None:
-    """Propagate one halt (or its deletion/expiry) and write the halt's status."""
-    ctx: Context = memo.context
-    halt = halting.halt_from_body(body)
-    result = await halts.propagate(ctx, halt, gone=gone)
-    now = ctx.clock()
-    halts.export_halts(ctx.sources.halts(), now)
-    if gone:
-        return
-    seconds = None
-    if measure and not result.failures and halt.is_active(now) and halt.created_at:
-        # creationTimestamp has whole seconds (it floors): this may over-report by < 1 s.
-        seconds = max(result.seconds, result.suspended_at - halt.created_at.timestamp())
-        metrics.HALT_PROPAGATION_SECONDS.observe(seconds)
-    new_status = status.halt_status(
-        body.get("status"),
-        active=halt.is_active(now),
-        affected=result.affected,
-        propagation_seconds=seconds,
-        generation=body["metadata"].get("generation"),
-        now=now,
-    )
-    await ctx.kube.patch_halt_status(halt.name, new_status)
-    if seconds is not None:
-        ctx.emit(
-            _halt_ref(body),
-            "Normal",
-            "Propagated",
-            f"halted {result.affected} strategies in {seconds:.2f}s",
-        )
+    result = await halts.enforce(memo.context, body, measure=measure, gone=gone)
     if result.failures:
         raise kopf.TemporaryError(f"{result.failures} strategies not yet updated", delay=5)
-
-
-def _halt_ref(body: Mapping[str, Any]) -> dict[str, Any]:
-    metadata = body["metadata"]
-    return {
-        "apiVersion": runtime.API_VERSION,
-        "kind": runtime.HALT_KIND,
-        "metadata": {"name": metadata["name"], "uid": metadata.get("uid", "")},
-    }
 
 
 def _register_halts(registry: kopf.OperatorRegistry) -> None:
     @kopf.on.create(*HALTS, registry=registry, backoff=BACKOFF, id="halt-create")
     @kopf.on.update(*HALTS, field="spec", registry=registry, backoff=BACKOFF, id="halt-update")
     async def halt_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-        _schedule_expiry(body, memo)
+        halts.schedule_expiry(memo.context, body)
         if not status.halt_enforced(body):
             await _enforce(body, memo, measure=True)
 
     @kopf.on.resume(*HALTS, registry=registry, backoff=BACKOFF, id="halt-resume")
     async def halt_resumed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-        _schedule_expiry(body, memo)
+        halts.schedule_expiry(memo.context, body)
         await _enforce(body, memo, measure=False)
 
     @kopf.on.event(*HALTS, registry=registry, id="halt-deleted")
     async def halt_deleted(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
         if kwargs.get("type") == "DELETED":
-            task = memo.context.expiry_tasks.pop(body["metadata"]["name"], None)
-            if task is not None:
-                task.cancel()
+            halts.cancel_expiry(memo.context, body["metadata"]["name"])
             await _enforce(body, memo, measure=False, gone=True)
-
-
-def _schedule_expiry(body: Mapping[str, Any], memo: kopf.Memo) -> None:
-    """Re-enforce a halt when its expiresAt passes (re-scheduled on every start and change).
-
-    An asyncio task rather than a kopf timer: kopf timers put a finalizer on the halt,
-    and deleting the kill switch must never wait for the operator.
-    """
-    ctx: Context = memo.context
-    halt = halting.halt_from_body(body)
-    previous = ctx.expiry_tasks.pop(halt.name, None)
-    if previous is not None:
-        previous.cancel()
-    expires_at = halt.expires_at
-    if expires_at is None or halt.deleting:
-        return
-
-    async def expire() -> None:
-        await asyncio.sleep(max(0.0, (expires_at - ctx.clock()).total_seconds()) + 0.05)
-        for _ in range(10):
-            try:
-                fresh = await ctx.kube.get_halt(halt.name)
-                if fresh is not None:
-                    await _enforce(fresh, memo, measure=False)
-                return
-            except (KubeError, kopf.TemporaryError) as error:
-                log.warning("halt expiry not yet enforced", halt=halt.name, error=str(error))
-                await asyncio.sleep(BACKOFF)
-
-    ctx.expiry_tasks[halt.name] = asyncio.create_task(expire(), name=f"expire {halt.name}")
 
 
 def _register_jobs(registry: kopf.OperatorRegistry) -> None:
