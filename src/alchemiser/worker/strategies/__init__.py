@@ -3,6 +3,8 @@
 Rule: pure decision code. Strategies read completed daily closes from a
 PriceHistory and validated parameters; they do no I/O, read no clock or
 environment and never talk to a broker (enforced in .importlinter).
+`nuclear`, `tecl` and `klm` are symphony texts of ours (builtin.py,
+symphonies/*.clj) decided by the symphony evaluator; `static` holds fixed weights.
 
 Pipeline use, per allocation::
 
@@ -19,17 +21,15 @@ from types import MappingProxyType
 
 from alchemiser.api import StrategyName
 from alchemiser.worker.strategies.base import Strategy
+from alchemiser.worker.strategies.builtin import KLM, NUCLEAR, TECL
 from alchemiser.worker.strategies.decision import Decision
-from alchemiser.worker.strategies.klm import Klm
-from alchemiser.worker.strategies.nuclear import Nuclear
 from alchemiser.worker.strategies.static import Static
-from alchemiser.worker.strategies.tecl import Tecl
 
 REGISTRY: Mapping[StrategyName, Strategy] = MappingProxyType(
     {
-        StrategyName.NUCLEAR: Nuclear(),
-        StrategyName.TECL: Tecl(),
-        StrategyName.KLM: Klm(),
+        StrategyName.NUCLEAR: NUCLEAR,
+        StrategyName.TECL: TECL,
+        StrategyName.KLM: KLM,
         StrategyName.STATIC: Static(),
     }
 )
