@@ -59,7 +59,9 @@ def decide(prices: PriceHistory) -> dict[str, float]:
     return decision
 
 
-def scene(walks: dict[str, Walk], *, spy: Walk = BULL_SPY, tech: dict[str, Walk] = WEAK_TECH) -> PriceHistory:
+def scene(
+    walks: dict[str, Walk], *, spy: Walk = BULL_SPY, tech: dict[str, Walk] = WEAK_TECH
+) -> PriceHistory:
     """Every symbol calm at RSI 50, SPY bull unless given, tech weak unless given, then `walks`."""
     return wb.history(SYMBOLS, {"SPY": spy, **tech, **walks}, default=DEFAULT, length=LENGTH)
 
@@ -128,7 +130,9 @@ def test_ob_overbought_holds_uvxy(step: str, symbol: str, threshold: float) -> N
 
 @pytest.mark.parametrize("symbol", ["XLY", "FAS", "SPY"])
 def test_ob_9_to_11_threshold_is_80(symbol: str) -> None:
-    """OB.9-OB.11 compare with 80, not 79: RSI(10) 79.5 falls through to POP.1 (TQQQ oversold -> TECL)."""
+    """OB.9-OB.11 compare with 80, not 79: RSI(10) 79.5 falls through to POP.1 (TQQQ oversold ->
+    TECL).
+    """
     walks = {symbol: calm(79.5), "TQQQ": calm(20.0), "TECL": hot()}
     prices = scene(walks)
     assert 79 < wb.rsi(prices, symbol) <= 80
@@ -177,17 +181,24 @@ def test_spop_v7_reads_uvix() -> None:
     ],
 )
 def test_pop_oversold(step: str, signal: str, held: str, level: float) -> None:
-    """POP.1-3 (and V2's POP.3b, LABU < 25): the oversold test holds its leaf (POP.1 reads TQQQ, holds TECL)."""
+    """POP.1-3 (and V2's POP.3b, LABU < 25): the oversold test holds its leaf (POP.1 reads TQQQ,
+    holds
+    TECL).
+    """
     walks = {signal: Walk(rsi=level, amp=HOT if signal == held else CALM)}
     if signal != held:
         walks[held] = hot()
     prices = scene(walks)
-    assert max(wb.rsi(past, signal) for past in wb.recent(prices, 6)) < (25 if step == "POP.3b" else 30)
+    assert max(wb.rsi(past, signal) for past in wb.recent(prices, 6)) < (
+        25 if step == "POP.3b" else 30
+    )
     expect(prices, {held: 1.0})
 
 
 def test_pop_1_reads_tqqq_not_tecl() -> None:
-    """POP.1's test reads TQQQ: TECL itself at RSI 20 pops nothing; LS3's calmest pick is held instead."""
+    """POP.1's test reads TQQQ: TECL itself at RSI 20 pops nothing; LS3's calmest pick is held
+    instead.
+    """
     walks = {"TECL": Walk(rsi=20.0, amp=HOT), "UUP": Walk(rsi=50.0, amp=0.03)}
     walks |= {"FTLS": Walk(rsi=50.0, amp=0.035), "KMLM": Walk(rsi=60.0, amp=0.035)}
     prices = scene(walks)
@@ -214,13 +225,17 @@ def test_sw_v3_strong_bottom1_soxl() -> None:
 
 
 def test_sw_v4_strong_bottom1_of_tecl_svix() -> None:
-    """V4 S: BOT1 by RSI(10) of {TECL, SVIX}: SOXL lowest overall (V3 holds it, calm), TECL next -> TECL."""
+    """V4 S: BOT1 by RSI(10) of {TECL, SVIX}: SOXL lowest overall (V3 holds it, calm), TECL next ->
+    TECL.
+    """
     walks = {"SOXL": calm(38.0), "TECL": Walk(rsi=44.0, amp=HOT), "SVIX": calm(55.0)}
     expect(scene(walks, tech=STRONG_TECH), {"TECL": 1.0})
 
 
 def test_sw_v2_strong_bottom2_half_each() -> None:
-    """V2 S: BOT2 by RSI(10) of {TECL, SOXL, SVIX} -> the two lowest, 1/2 each (TECL calm, SOXL hot)."""
+    """V2 S: BOT2 by RSI(10) of {TECL, SOXL, SVIX} -> the two lowest, 1/2 each (TECL calm, SOXL
+    hot).
+    """
     walks = {"TECL": calm(38.0), "SOXL": Walk(rsi=44.0, amp=HOT), "SVIX": calm(60.0)}
     expect(scene(walks, tech=STRONG_TECH), {"TECL": 0.5, "SOXL": 0.5})
 
@@ -232,7 +247,7 @@ def test_sw_v8_strong_top1_svix() -> None:
 
 
 def test_sw_ls3_weak_bottom1_by_stdev_6() -> None:
-    """V1/V6/V7 W = LS3: BOT1 by SD(6) of {UUP, FTLS, KMLM} -> UUP, the calmest of the three (3%)."""
+    """V1/V6/V7 W = LS3: BOT1 by SD(6) of {UUP, FTLS, KMLM} -> UUP, the calmest (3%)."""
     walks = {"UUP": Walk(rsi=50.0, amp=0.03), "FTLS": Walk(rsi=50.0, amp=0.05)}
     walks["KMLM"] = Walk(rsi=60.0, amp=0.05)
     expect(scene(walks), {"UUP": 1.0})
@@ -328,7 +343,10 @@ GSP_HOT = {s: hot() for s in ("GLD", "SLV", "PDBC")}
 
 
 def test_v5_8_overbought_all_3x_tech_and_vixy() -> None:
-    """V5.8: RSI(SPY,70) > 63: OA (AGG RSI(15) above QQQ's -> All 3x Tech) + OV.1 (RSI(QQQ,90) > 60 -> VIXY)."""
+    """V5.8: RSI(SPY,70) > 63: OA (AGG RSI(15) above QQQ's -> All 3x Tech) + OV.1 (RSI(QQQ,90) > 60
+    ->
+    VIXY).
+    """
     walks = {"QQQ": Walk(rsi=65.0, period=90, amp=CALM), "AGG": Walk(rsi=78.0, period=15, amp=CALM)}
     walks |= {"VIXY": hot(), "ERX": hot()}
     prices = scene(walks, spy=OVERBOUGHT_SPY)
@@ -340,7 +358,9 @@ def test_v5_8_overbought_all_3x_tech_and_vixy() -> None:
 
 
 def test_v5_8_overbought_gsp_both_halves() -> None:
-    """V5.8: OA's AGG below QQQ -> GSP; OV's QQQ tests all false -> GSP: 100% GLD 50 / SLV 25 / PDBC 25."""
+    """V5.8: OA's AGG below QQQ -> GSP; OV's QQQ tests all false -> GSP: 100% GLD 50 / SLV 25 / PDBC
+    25.
+    """
     prices = scene({"AGG": calm(40.0, period=15), **GSP_HOT}, spy=OVERBOUGHT_SPY)
     assert wb.rsi(prices, "QQQ", 90) <= 60 and wb.rsi(prices, "QQQ", 14) <= 80
     expect(prices, GSP)
@@ -351,9 +371,11 @@ def test_v5_8_overbought_gsp_both_halves() -> None:
     [("OV.3 RSI(QQQ,5) > 90", 0.02), ("OV.4 RSI(QQQ,3) > 95", 0.01)],
 )
 def test_v5_8_ov_short_rsi_vixy(step: str, run: float) -> None:
-    """OV.3/OV.4: a 7-session run up of QQQ after a falling walk -> VIXY in OV's half, GSP in OA's."""
+    """OV.3/OV.4: a 7-session run up of QQQ after a fall -> VIXY in OV's half, GSP in OA's."""
     qqq = Walk(rsi=20.0, amp=0.01, shape=(run,) * 7)
-    prices = scene({"QQQ": qqq, "AGG": calm(40.0, period=15), "VIXY": hot(), **GSP_HOT}, spy=OVERBOUGHT_SPY)
+    prices = scene(
+        {"QQQ": qqq, "AGG": calm(40.0, period=15), "VIXY": hot(), **GSP_HOT}, spy=OVERBOUGHT_SPY
+    )
     assert wb.rsi(prices, "QQQ", 90) <= 60 and wb.rsi(prices, "QQQ", 14) <= 80
     assert wb.rsi(prices, "QQQ") <= 79
     if step.startswith("OV.3"):
@@ -381,14 +403,21 @@ def tqqq_crash(drop: float, bounce: float) -> Walk:
 
 
 def test_v5_9_3_bounce_vix_blend_plus() -> None:
-    """V5 9.3: CR(TQQQ,6) < -12 and CR(TQQQ,1) > 5.5 -> VB+ (on the falling sessions every variant holds TECL)."""
+    """V5 9.3: CR(TQQQ,6) < -12 and CR(TQQQ,1) > 5.5 -> VB+ (on the falling sessions every variant
+    holds TECL).
+    """
     prices = scene({"TQQQ": tqqq_crash(0.12, 0.056), **VIX_BLENDS_HOT})
-    assert wb.cumulative_return(prices, "TQQQ", 6) < -12 and wb.cumulative_return(prices, "TQQQ", 1) > 5.5
+    assert (
+        wb.cumulative_return(prices, "TQQQ", 6) < -12
+        and wb.cumulative_return(prices, "TQQQ", 1) > 5.5
+    )
     expect(prices, VB_PLUS)
 
 
 def test_v5_9_3_pops_soxl() -> None:
-    """V5 9.3 Pops: CR(TQQQ,1) <= 5.5, RSI(TQQQ,10) >= 31, RSI(SOXL,10) < 30 -> SOXL (as POP.2 elsewhere)."""
+    """V5 9.3 Pops: CR(TQQQ,1) <= 5.5, RSI(TQQQ,10) >= 31, RSI(SOXL,10) < 30 -> SOXL (as POP.2
+    elsewhere).
+    """
     prices = scene({"TQQQ": tqqq_crash(0.10, 0.05), "SOXL": hot(20.0)})
     assert wb.cumulative_return(prices, "TQQQ", 1) <= 5.5 and wb.rsi(prices, "TQQQ") >= 31
     expect(prices, {"SOXL": 1.0})
@@ -408,38 +437,45 @@ def test_v5_9_3_pops_kf_svxy() -> None:
 
 
 def test_v5_9_4_hg_1_kf_weak_bottom3() -> None:
-    """V5 9.4 -> HG.1 -> KF, weak tech: BOT3 by SD(6) of {SVXY, VIXM, FTLS, KMLM, UUP} -> UUP, SVXY, VIXM.
+    """V5 9.4 -> HG.1 -> KF, weak tech: BOT3 by SD(6) of {SVXY, VIXM, FTLS, KMLM, UUP} -> UUP,
+    SVXY, VIXM.
 
     Their mean amplitude (5%) beats LS3's UUP (3%) and V4's three calmest of seven (1.33%).
     """
     amps = {"UUP": 0.03, "SVXY": 0.06, "VIXM": 0.06, "FTLS": 0.07, "KMLM": 0.07}
     walks = {s: Walk(rsi=60.0 if s == "KMLM" else 50.0, amp=a) for s, a in amps.items()}
     prices = scene(walks)
-    assert wb.price(prices, "SPY") > wb.sma(prices, "SPY", 200) and wb.sma(prices, "SPY", 3) >= wb.sma(
-        prices, "SPY", 200
-    )
+    assert wb.price(prices, "SPY") > wb.sma(prices, "SPY", 200) and wb.sma(
+        prices, "SPY", 3
+    ) >= wb.sma(prices, "SPY", 200)
     expect(prices, {"UUP": 1 / 3, "SVXY": 1 / 3, "VIXM": 1 / 3})
 
 
 def test_v5_kf_strong_ff_by_its_own_rsi() -> None:
     """KF strong tech: FF's RSI(10), on FF's own simulated price series (50% FNGU + 50% XLE, XLE the
-    best MAR(20)), is below TECL's and SVXY's -> FF = FNGU 1/2, XLE 1/2 (it outvolatiles V1/V6's FNGU)."""
+    best MAR(20)), is below TECL's and SVXY's -> FF = FNGU 1/2, XLE 1/2 (it outvolatiles V1/V6's
+    FNGU)."""
     walks = {"FNGU": Walk(rsi=15.0, amp=0.04), "XLE": Walk(rsi=65.0, amp=0.08)}
     walks |= {"TECL": calm(70.0), "SVXY": calm(70.0)}
     prices = scene(walks, tech={"XLK": calm(55.0), "KMLM": calm(45.0)})
-    mar = {s: wb.moving_average_return(prices, s, 20) for s in ("FNGU", "SPXL", "XLE", "XLK", "AGG")}
+    mar = {
+        s: wb.moving_average_return(prices, s, 20) for s in ("FNGU", "SPXL", "XLE", "XLK", "AGG")
+    }
     assert max(mar, key=mar.__getitem__) == "XLE"
     ff = [1.0]
     fngu, xle = prices.closes["FNGU"], prices.closes["XLE"]
     for i in range(len(fngu) - 300, len(fngu)):
-        ff.append(ff[-1] * (1 + 0.5 * (fngu[i] / fngu[i - 1] - 1) + 0.5 * (xle[i] / xle[i - 1] - 1)))
+        ff.append(
+            ff[-1] * (1 + 0.5 * (fngu[i] / fngu[i - 1] - 1) + 0.5 * (xle[i] / xle[i - 1] - 1))
+        )
     ff_rsi = wb.rsi(PriceHistory({"FF": tuple(ff)}), "FF")
     assert ff_rsi < min(wb.rsi(prices, "TECL"), wb.rsi(prices, "SVXY"))
     expect(prices, {"FNGU": 0.5, "XLE": 0.5})
 
 
 def test_v5_9_4_bull_cross() -> None:
-    """V5 9.4: PRICE(SPY) > SMA(SPY,200) but SMA(SPY,3) < SMA(SPY,200) -> Bull Cross: TOP2 by RSI(10)
+    """V5 9.4: PRICE(SPY) > SMA(SPY,200) but SMA(SPY,3) < SMA(SPY,200) -> Bull Cross: TOP2 by
+    RSI(10)
     of {TQQQ, SPXL, TMF} -> TMF, SPXL. Before today SPY was below its SMA and V5 held BIL (HG.4)."""
     spy = Walk(rsi=49.5, amp=CALM, shape=(0.04,))
     walks = {"QQQ": Walk(rsi=38.0, amp=0.01), "BIL": hot(), "TMF": hot(70.0), "SPXL": hot(65.0)}
@@ -495,7 +531,10 @@ def test_v5_hg_5_psq() -> None:
 
 
 def test_v5_hg_5_kf_strong_tecl() -> None:
-    """HG.5: TQQQ above its SMA(20), PSQ not oversold -> KF, strong tech: BOT1 of [TECL, SVXY, FF] -> TECL."""
+    """HG.5: TQQQ above its SMA(20), PSQ not oversold -> KF, strong tech: BOT1 of [TECL, SVXY, FF]
+    ->
+    TECL.
+    """
     prices = bear_hg({"TQQQ": calm(60.0), "TECL": hot(30.0)} | STRONG_TECH)
     expect(prices, {"TECL": 1.0})
 
@@ -528,7 +567,9 @@ def test_every_symbol_is_required(symbol: str) -> None:
 def test_lookback_is_enough_and_needed() -> None:
     """lookback_days closes of every symbol decide (KF's FF included); one fewer raises."""
     lookback = KLM.lookback_days(PARAMS)
-    prices = scene({"FNGU": Walk(rsi=15.0, amp=0.04), "XLE": Walk(rsi=65.0, amp=0.08)}, tech=STRONG_TECH)
+    prices = scene(
+        {"FNGU": Walk(rsi=15.0, amp=0.04), "XLE": Walk(rsi=65.0, amp=0.08)}, tech=STRONG_TECH
+    )
     trimmed = {s: c[-lookback:] for s, c in prices.closes.items()}
     assert decide(PriceHistory(trimmed)) == pytest.approx(decide(prices), rel=1e-6)
     with pytest.raises(DataUnavailable):

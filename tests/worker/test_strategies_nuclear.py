@@ -1,4 +1,5 @@
-"""Every leaf of SPEC-nuclear.md, each reached by a hand-built history (tests named after its steps).
+"""Every leaf of SPEC-nuclear.md, each reached by a hand-built history (tests named after its
+steps).
 
 The histories are alternating walks (walk_bars.py); every condition a test relies
 on is re-checked with TA-Lib, and every expected weight is derived from the spec
@@ -55,10 +56,33 @@ def world(walks: dict[str, Walk]) -> PriceHistory:
 
 def test_reads_and_holds_the_specs_twenty_symbols() -> None:
     """The symbols are the spec's 20: 16 read, UVXY, BTAL, UPRO, SQQQ held only."""
-    assert frozenset(
-        "SPY IOO TQQQ VTV XLF VOX PSQ QQQ TLT IEF SMR BWXT LEU EXC NLR OKLO "
-        "UVXY BTAL UPRO SQQQ".split()
-    ) == SYMBOLS
+    assert (
+        frozenset(
+            [
+                "SPY",
+                "IOO",
+                "TQQQ",
+                "VTV",
+                "XLF",
+                "VOX",
+                "PSQ",
+                "QQQ",
+                "TLT",
+                "IEF",
+                "SMR",
+                "BWXT",
+                "LEU",
+                "EXC",
+                "NLR",
+                "OKLO",
+                "UVXY",
+                "BTAL",
+                "UPRO",
+                "SQQQ",
+            ]
+        )
+        == SYMBOLS
+    )
 
 
 # Steps 1-6: (step, trigger symbol at RSI 80, symbol above 81 or None for the UB leaf).
@@ -89,7 +113,9 @@ HEDGE_LEAVES = [
 
 @pytest.mark.parametrize(("step", "trigger", "above_81"), HEDGE_LEAVES)
 def test_steps_1_to_6_overbought_hedges(step: str, trigger: str, above_81: str | None) -> None:
-    """Steps 1-6: the trigger above 79; a later-listed symbol above 81 -> UVXY, else UVXY 75/BTAL 25."""
+    """Steps 1-6: the trigger above 79; a later-listed symbol above 81 -> UVXY, else UVXY 75/BTAL
+    25.
+    """
     walks = {"SPY": BULL_SPY, trigger: OVERBOUGHT}
     if above_81 is not None:
         walks[above_81] = VERY_OVERBOUGHT
@@ -104,7 +130,9 @@ def test_steps_1_to_6_overbought_hedges(step: str, trigger: str, above_81: str |
 
 
 def test_step_6_inner_test_reads_xlf_not_vox() -> None:
-    """Step 6: VOX above 81 still gives UB (the inner test reads XLF, which step 5 kept at or below 79)."""
+    """Step 6: VOX above 81 still gives UB (the inner test reads XLF, which step 5 kept at or below
+    79).
+    """
     prices = world({"SPY": BULL_SPY, "VOX": VERY_OVERBOUGHT})
     assert wb.rsi(prices, "VOX") > 81
     assert wb.rsi(prices, "XLF") <= 79
@@ -117,7 +145,9 @@ WATCHED = ("SPY", "IOO", "TQQQ", "VTV", "XLF", "VOX")
 @settings(max_examples=40, deadline=None)
 @given(levels=st.tuples(*[st.sampled_from([70.0, 80.0, 85.0])] * len(WATCHED)))
 def test_steps_1_to_6_equal_their_reduced_form(levels: tuple[float, ...]) -> None:
-    """Steps 1-6 as the spec reduces them: any of H above 81 -> U; else any of H + VOX above 79 -> UB."""
+    """Steps 1-6 as the spec reduces them: any of H above 81 -> U; else any of H + VOX above 79 ->
+    UB.
+    """
     prices = world({s: Walk(rsi=level) for s, level in zip(WATCHED, levels, strict=True)})
     rsis = {s: wb.rsi(prices, s) for s in WATCHED}
     decision = decide(prices)
@@ -130,7 +160,7 @@ def test_steps_1_to_6_equal_their_reduced_form(levels: tuple[float, ...]) -> Non
 
 
 def test_rsi_at_79_is_not_overbought() -> None:
-    """Steps 1-6 compare strictly: RSI(10) 78.9 on all six watched symbols falls through to step 9."""
+    """Steps 1-6 compare strictly: RSI(10) 78.9 on all six watched falls through to step 9."""
     momentum = {s: wb.closes(Walk(rsi=60.0), LENGTH) for s in ("SMR", "BWXT", "LEU")}
     walks = {s: Walk(rsi=78.9) for s in ("IOO", "TQQQ", "VTV", "XLF", "VOX")}
     prices = world({"SPY": BULL_SPY, **walks})
@@ -154,8 +184,15 @@ def test_step_8_spy_oversold() -> None:
 
 
 def test_step_9_bull_top_three_by_90_day_moving_average_return() -> None:
-    """Step 9: SPY above its 200-day SMA -> the 3 best MAR(90) of the six nuclear names, 1/3 each."""
-    growth = {"SMR": 0.001, "BWXT": 0.004, "LEU": -0.002, "EXC": 0.003, "NLR": 0.002, "OKLO": 0.0005}
+    """Step 9: SPY above its 200-day SMA -> the 3 best MAR(90) of the six names, 1/3 each."""
+    growth = {
+        "SMR": 0.001,
+        "BWXT": 0.004,
+        "LEU": -0.002,
+        "EXC": 0.003,
+        "NLR": 0.002,
+        "OKLO": 0.0005,
+    }
     geometric = {s: tuple(100.0 * (1.0 + g) ** i for i in range(LENGTH)) for s, g in growth.items()}
     prices = world({"SPY": BULL_SPY})
     assert wb.price(prices, "SPY") > wb.sma(prices, "SPY", 200)
@@ -314,7 +351,7 @@ BEAR_LEAVES = [
     BEAR_LEAVES,
     ids=[f"{row[0]}+{row[1]}" for row in BEAR_LEAVES],
 )
-def test_step_10_bear_leaves(
+def test_step_10_bear_leaves(  # noqa: PLR0917 (one parametrized row)
     b1_leaf: str,
     b2_leaf: str,
     walks: dict[str, Walk],
@@ -322,14 +359,17 @@ def test_step_10_bear_leaves(
     b1: str,
     b2: str,
 ) -> None:
-    """Step 10: each B1/B2 leaf, held on every recent session, weighted by 1/(its group's volatility)."""
+    """Step 10: each B1/B2 leaf, held on every recent session, weighted by 1/(its group's
+    volatility).
+    """
     prices = bear(walks)
     assert_on_recent_sessions(prices, conditions)
     assert decide(prices) == pytest.approx(expected_mix(b1, b2), rel=1e-6)
 
 
 def test_step_10_inverse_volatility_of_the_groups_own_returns() -> None:
-    """Step 10 by hand: B1 switched from QQQ to TQQQ three sessions ago, so its 14-day volatility mixes both.
+    """Step 10 by hand: B1 switched from QQQ to TQQQ three sessions ago, so its 14-day volatility
+    mixes both.
 
     QQQ's closes are lifted 25% on the sessions 63..60 before today, so CR(QQQ,60) < -10 exactly
     on the last 4 sessions (t-3..t): B1 takes step b (TQQQ) there and step e (QQQ) before.
@@ -360,7 +400,7 @@ def test_step_10_inverse_volatility_of_the_groups_own_returns() -> None:
 
 @pytest.mark.parametrize("symbol", sorted(SYMBOLS))
 def test_every_symbol_is_required(symbol: str) -> None:
-    """Missing bars for any of the spec's symbols fail the decision naming it, whatever the branch."""
+    """Missing bars for any of the spec's symbols fail the decision, naming it."""
     prices = world({"SPY": VERY_OVERBOUGHT})
     closes = {s: c for s, c in prices.closes.items() if s != symbol}
     with pytest.raises(DataUnavailable, match=symbol):

@@ -21,6 +21,7 @@ the expected weights from the spec; nothing here knows the implementation.
 """
 
 import functools
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -89,7 +90,7 @@ def history(
     default: Walk = Walk(),
     length: int = LENGTH,
 ) -> PriceHistory:
-    """Every symbol on `default`, some on their own walks (a walk for an unknown symbol is a bug)."""
+    """Every symbol on `default`, some on their own walks (unknown symbols refused)."""
     names = frozenset(symbols)
     unknown = set(walks) - names
     if unknown:
@@ -149,7 +150,7 @@ def stdev_return(history: PriceHistory, symbol: str, window: int) -> float:
 def daily_returns(history: PriceHistory, symbol: str, sessions: int) -> list[float]:
     """The symbol's last `sessions` close-to-close returns, as fractions, oldest first."""
     closes_ = history.closes[symbol][-(sessions + 1) :]
-    return [b / a - 1.0 for a, b in zip(closes_, closes_[1:], strict=False)]
+    return [b / a - 1.0 for a, b in itertools.pairwise(closes_)]
 
 
 def population_stdev(values: list[float]) -> float:
