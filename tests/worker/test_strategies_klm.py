@@ -253,6 +253,15 @@ def test_sw_ls3_weak_bottom1_by_stdev_6() -> None:
     expect(scene(walks), {"UUP": 1.0})
 
 
+def test_sw_ls3_tie_goes_to_the_first_ticker_alphabetically() -> None:
+    """Tie-break (never specified by the file): UUP and FTLS on identical walks tie on SD(6) -> FTLS."""
+    same = Walk(rsi=50.0, amp=0.03)
+    walks = {"UUP": same, "FTLS": same, "KMLM": Walk(rsi=60.0, amp=0.05)}
+    prices = scene(walks)
+    assert prices.closes["UUP"] == prices.closes["FTLS"]
+    expect(prices, {"FTLS": 1.0})
+
+
 def test_sw_v2_v3_weak_top1_tlt() -> None:
     """V2/V3 W: TOP1 by RSI(10) of {SQQQ, TLT} -> TLT (V8's BOND, BND rising, holds SPLV)."""
     walks = {"TLT": Walk(rsi=60.0, amp=HOT), "BND": calm(60.0), "SPLV": calm(45.0)}
@@ -412,6 +421,13 @@ def test_v5_9_3_bounce_vix_blend_plus() -> None:
         and wb.cumulative_return(prices, "TQQQ", 1) > 5.5
     )
     expect(prices, VB_PLUS)
+
+
+def test_v5_9_3_pops_tecl() -> None:
+    """V5 9.3 Pops: CR(TQQQ,1) <= 5.5 and RSI(TQQQ,10) < 31 -> TECL (POP.1 elsewhere agrees)."""
+    prices = scene({"TQQQ": tqqq_crash(0.12, 0.05), "TECL": hot()})
+    assert wb.cumulative_return(prices, "TQQQ", 1) <= 5.5 and wb.rsi(prices, "TQQQ") < 31
+    expect(prices, {"TECL": 1.0})
 
 
 def test_v5_9_3_pops_soxl() -> None:

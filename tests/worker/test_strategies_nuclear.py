@@ -200,6 +200,15 @@ def test_step_9_bull_top_three_by_90_day_moving_average_return() -> None:
     assert decide(prices) == pytest.approx({"BWXT": 1 / 3, "EXC": 1 / 3, "NLR": 1 / 3})
 
 
+def test_step_9_ties_go_to_the_first_tickers_alphabetically() -> None:
+    """Step 9 tie-break (the spec leaves it open): six equal MAR(90) -> BWXT, EXC, LEU (A to Z)."""
+    same = tuple(100.0 * 1.001**i for i in range(LENGTH))
+    prices = world({"SPY": BULL_SPY})
+    names = ("SMR", "BWXT", "LEU", "EXC", "NLR", "OKLO")
+    prices = PriceHistory({**prices.closes, **dict.fromkeys(names, same)})
+    assert decide(prices) == pytest.approx({"BWXT": 1 / 3, "EXC": 1 / 3, "LEU": 1 / 3})
+
+
 # --- step 10, the bear basket ------------------------------------------------------------
 
 
