@@ -17,8 +17,15 @@ from pydantic import BaseModel
 
 from alchemiser.api import StrategyName
 from alchemiser.api.parameters import KlmParameters, NuclearParameters, TeclParameters
-from alchemiser.symphony import Evaluation, Symphony, evaluate, parse, requirements
-from alchemiser.symphony.evaluator import Condition, Ranking
+from alchemiser.symphony import (
+    Condition,
+    Evaluation,
+    Ranking,
+    Symphony,
+    evaluate,
+    parse,
+    requirements,
+)
 from alchemiser.symphony.tree import Filter, Group, If, Node, children, label
 from alchemiser.worker.market import PriceHistory
 from alchemiser.worker.strategies.base import expect_params
