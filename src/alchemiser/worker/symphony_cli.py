@@ -1,4 +1,4 @@
-"""`alchemiser symphony check|explain`: tools for symphony authors.
+"""`alchemiser symphony check|explain|show`: tools for symphony authors.
 
 Rule: wiring only. It reads files and fetches bars (from `--bars DIR` or the
 built-in paper exchange), then hands plain values to the pure
@@ -6,6 +6,9 @@ built-in paper exchange), then hands plain values to the pure
 (`FILE:LINE:COL: message`) and exits 1 on any; `explain` prints the tree with
 each condition's values, the branch taken and the final weights (or one JSON
 object with `--output json`). The decision at DATE uses the sessions before DATE.
+`show NAME` prints the text a built-in strategy (nuclear, tecl, klm) evaluates;
+`check` and `explain` accept such a NAME in place of FILE when no file of that
+name exists.
 """
 
 import argparse
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from alchemiser.api import StrategyName
 from alchemiser.errors import ConfigError, DataUnavailable
 from alchemiser.sim import embedded
 from alchemiser.sim.history import load_directory
@@ -33,6 +37,7 @@ from alchemiser.symphony import (
 from alchemiser.worker.broker.alpaca import AlpacaBroker
 from alchemiser.worker.credentials import Credentials
 from alchemiser.worker.market import calendar_days_for
+from alchemiser.worker.strategies.builtin import BUILTIN_NAMES, builtin_text
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -44,10 +49,12 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     check = actions.add_parser("check", help="parse and validate; errors as FILE:LINE:COL")
-    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE|NAME")
     check.set_defaults(handler=check_files)
     explain = actions.add_parser("explain", help="evaluate one decision and show why")
-    explain.add_argument("file", type=Path, metavar="FILE")
+    explain.add_argument(
+        "file", type=Path, metavar="FILE|NAME", help="a symphony file, or nuclear, tecl, klm"
+    )
     explain.add_argument("--bars", type=Path, metavar="DIR", help="daily bars, DIR/SYMBOL.csv")
     explain.add_argument(
         "--at", type=date.fromisoformat, metavar="DATE", help="with --bars: the decision's date"
@@ -58,10 +65,30 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     )
     explain.add_argument("--output", choices=["text", "json"], default="text")
     explain.set_defaults(handler=explain_file)
+    show = actions.add_parser("show", help="print the symphony text of a built-in strategy")
+    show.add_argument("name", choices=[name.value for name in BUILTIN_NAMES], metavar="NAME")
+    show.set_defaults(handler=show_builtin)
+
+
+def show_builtin(args: argparse.Namespace) -> int:
+    """Handle `symphony show`: print the built-in's text as shipped."""
+    sys.stdout.write(builtin_text(StrategyName(args.name)))
+    return 0
+
+
+def builtin_named(path: Path) -> StrategyName | None:
+    """The built-in strategy a bare NAME means, when no file of that name exists."""
+    names = {name.value: name for name in BUILTIN_NAMES}
+    if str(path) in names and not path.exists():
+        return names[str(path)]
+    return None
 
 
 def load(path: Path) -> Symphony:
-    """Read and compile a symphony file (plain or gzip); SymphonyError names the file."""
+    """Read and compile a symphony file (plain or gzip), or a built-in's text by its name."""
+    builtin = builtin_named(path)
+    if builtin is not None:
+        return parse(builtin_text(builtin), f"{builtin.value}.clj")
     try:
         raw = path.read_bytes()
     except OSError as error:
