@@ -254,7 +254,7 @@ def test_sw_ls3_weak_bottom1_by_stdev_6() -> None:
 
 
 def test_sw_ls3_tie_goes_to_the_first_ticker_alphabetically() -> None:
-    """Tie-break (never specified by the file): UUP and FTLS on identical walks tie on SD(6) -> FTLS."""
+    """Tie-break (not in the file): UUP and FTLS, identical walks, tie in SD(6) -> FTLS."""
     same = Walk(rsi=50.0, amp=0.03)
     walks = {"UUP": same, "FTLS": same, "KMLM": Walk(rsi=60.0, amp=0.05)}
     prices = scene(walks)
