@@ -8,13 +8,14 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv lint typecheck importlint unit test demo demo-down cluster-up cluster-down crds bench clean
+.PHONY: help venv lint typecheck importlint unit test demo demo-down cluster-up cluster-down crds bench clean image
 
 help:
 	@echo "make demo          run the whole product locally against the paper exchange"
 	@echo "make test          lint, type check and every test (starts the local control plane)"
 	@echo "make cluster-up    start the local Kubernetes control plane (.devcluster/)"
 	@echo "make cluster-down  stop it"
+	@echo "make image         build the image from the Dockerfile (podman; rebuilt only on change)"
 
 # The virtual environment is created from the lock file; re-created when the lock changes.
 # Dependencies are compiled to bytecode at install time: processes may run with
@@ -29,13 +30,14 @@ $(STAMP): requirements.lock pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench hack
+	$(BIN)/ruff format --check src tests bench hack
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy $(wildcard hack/*.py) $(dir $(wildcard hack/*/__init__.py))
 
 importlint: $(STAMP)
 	$(BIN)/lint-imports
@@ -54,6 +56,9 @@ demo: $(STAMP)
 
 demo-down: $(STAMP)
 	@$(BIN)/python hack/demo.py down
+
+image: $(STAMP)
+	@$(BIN)/python hack/image.py build
 
 cluster-up: $(STAMP)
 	@$(BIN)/python hack/devcluster.py up
