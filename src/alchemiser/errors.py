@@ -49,6 +49,14 @@ class OrderRejected(AlchemiserError):
     """Raised when the broker permanently refuses an order (4xx other than 429)."""
 
 
+class NotificationUnavailable(AlchemiserError):
+    """Raised on a retryable webhook failure: timeout, connection error, 408, 429 or 5xx."""
+
+
+class NotificationRefused(AlchemiserError):
+    """Raised when a webhook refuses a notice for good (other 4xx, 3xx) or has no usable URL."""
+
+
 class KubeError(AlchemiserError):
     """Raised when a Kubernetes API call fails in a way the caller must handle."""
 
