@@ -10,6 +10,7 @@ from alchemiser.api.parameters import (
     KlmParameters,
     NuclearParameters,
     StaticParameters,
+    SymphonyParameters,
     TeclParameters,
     parse_parameters,
 )
@@ -23,6 +24,7 @@ def test_every_strategy_has_a_parameter_model() -> None:
         StrategyName.TECL: TeclParameters,
         StrategyName.KLM: KlmParameters,
         StrategyName.STATIC: StaticParameters,
+        StrategyName.SYMPHONY: SymphonyParameters,
     } == PARAMETER_MODELS
 
 

@@ -66,7 +66,7 @@ def test_strategy_spec_defaults_are_the_documented_ones() -> None:
 def test_enum_values_are_the_wire_spellings() -> None:
     """The enums carry the exact strings users write in manifests."""
     assert [m.value for m in Mode] == ["paper", "live", "dryRun"]
-    assert [s.value for s in StrategyName] == ["nuclear", "tecl", "klm", "static"]
+    assert [s.value for s in StrategyName] == ["nuclear", "tecl", "klm", "static", "symphony"]
     assert [o.value for o in OrderType] == ["market", "limit"]
     assert [h.value for h in HaltMode] == ["Halt", "ReduceOnly"]
 

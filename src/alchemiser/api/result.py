@@ -66,6 +66,14 @@ class BreakerTrip(_Wire):
     reason: str
 
 
+class SymphonyReport(_Wire):
+    """A symphony a run evaluated: which allocation, its name and the digest of its text."""
+
+    allocation: int
+    name: str
+    digest: str
+
+
 class RunResult(_Wire):
     """The outcome of one trading run."""
 
@@ -84,6 +92,7 @@ class RunResult(_Wire):
     message: str = ""
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    symphonies: list[SymphonyReport] = Field(default_factory=list)
 
     def to_json(self, limit: int = TERMINATION_LOG_LIMIT) -> str:
         """Serialise to one JSON line of at most `limit` bytes, dropping list items if needed."""

@@ -38,6 +38,10 @@ ENV_STRATEGY_LABELS: Final = "ALCHEMISER_STRATEGY_LABELS"
 LEDGER_DIR: Final = "/var/run/alchemiser/ledger"
 LEDGER_FILE: Final = "ledger.json"
 
+# Referenced symphony ConfigMaps are mounted read-only at SYMPHONY_DIR/<configmap name>/,
+# one file per key (binaryData keys as their raw, gzip-compressed bytes).
+SYMPHONY_DIR: Final = "/etc/alchemiser/symphonies"
+
 TERMINATION_LOG: Final = "/dev/termination-log"
 TERMINATION_LOG_LIMIT: Final = 4096  # bytes kubelet keeps of a termination message
 

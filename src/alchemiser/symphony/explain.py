@@ -23,7 +23,7 @@ def explain_text(result: Evaluation) -> str:
         line, column = text.position(node.token)
         weights = result.allocations.get(node.id)
         if weights is None:
-            lines.append(f"{pad}{prefix}{label(node)}  [{line}:{column}] (not evaluated)")
+            lines.append(f"{pad}{prefix}{label(node)}  [{line}:{column}] (not taken)")
             return
         lines.append(f"{pad}{prefix}{label(node)}  [{line}:{column}] -> {_format(weights)}")
         step = result.steps.get(node.id)

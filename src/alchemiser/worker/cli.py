@@ -21,7 +21,7 @@ from types import FrameType
 from typing import Any
 
 from alchemiser.api.result import Outcome, RunResult
-from alchemiser.api.runtime import CREDENTIALS_DIR, ENV_JOB_NAME, TERMINATION_LOG
+from alchemiser.api.runtime import CREDENTIALS_DIR, ENV_JOB_NAME, SYMPHONY_DIR, TERMINATION_LOG
 from alchemiser.errors import AlchemiserError, ConfigError
 from alchemiser.logs import configure, get_logger
 from alchemiser.sim import embedded
@@ -51,6 +51,13 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
         help=f"directory with APCA_API_KEY_ID and APCA_API_SECRET_KEY (default {CREDENTIALS_DIR})",
     )
     parser.add_argument("--run-id", help="seeds the client order ids (default: the Job name)")
+    parser.add_argument(
+        "--symphony-dir",
+        type=Path,
+        default=Path(SYMPHONY_DIR),
+        help="directory of referenced symphony ConfigMaps, DIR/<name>/<key> "
+        f"(default {SYMPHONY_DIR}, where the pod mounts them)",
+    )
     parser.add_argument(
         "--broker",
         choices=["sim"],
@@ -92,7 +99,11 @@ def run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     try:
         config = run_config.load(
-            manifest=args.manifest, run_id=args.run_id, environ=environ, now=started
+            manifest=args.manifest,
+            run_id=args.run_id,
+            environ=environ,
+            now=started,
+            symphony_dir=args.symphony_dir,
         )
         with _broker(args, config) as broker:
             deps = pipeline.Deps(

@@ -5,21 +5,23 @@ worker reads the environment. In a pod the operator renders the spec as JSON in
 ALCHEMISER_STRATEGY_SPEC, the identity through downward-API variables, and the
 strategy's labels as JSON in ALCHEMISER_STRATEGY_LABELS. Locally, `--manifest`
 takes a TradingStrategy YAML/JSON file. Credentials are not configuration: they are
-read from files on use (see credentials.py).
+read from files on use (see credentials.py). A symphony allocation's `configMapRef`
+is read here, once, from the mounted ConfigMap volume (SYMPHONY_DIR/<name>/<key>),
+and compiled with the rest of the parameters.
 """
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from alchemiser.api import Mode, TradingStrategy, TradingStrategySpec
-from alchemiser.api.parameters import parse_parameters
+from alchemiser.api.parameters import SymphonyParameters, parse_parameters
 from alchemiser.api.runtime import (
     ENV_JOB_NAME,
     ENV_SPEC,
@@ -27,8 +29,10 @@ from alchemiser.api.runtime import (
     ENV_STRATEGY_NAME,
     ENV_STRATEGY_NAMESPACE,
     ENV_STRATEGY_UID,
+    SYMPHONY_DIR,
 )
 from alchemiser.errors import ConfigError
+from alchemiser.symphony import read_source
 
 PAPER_URL = "https://paper-api.alpaca.markets"
 LIVE_URL = "https://api.alpaca.markets"
@@ -45,24 +49,61 @@ class RunConfig:
     uid: str
     run_id: str
     labels: Mapping[str, str] | None  # None: unknown, so label-selected halts apply
+    # Each allocation's parsed parameters, in order (symphony texts compiled).
+    parameters: tuple[BaseModel, ...] = field(default=())
 
     @property
     def dry_run(self) -> bool:
         """True when the run decides and logs but submits nothing."""
         return self.spec.mode is Mode.DRY_RUN
 
+    @property
+    def rebalance_threshold(self) -> float:
+        """The spec's risk.rebalanceThreshold when set, else the largest symphony
+        :rebalance-threshold, else the spec's default (docs/symphonies.md)."""
+        risk = self.spec.risk
+        if "rebalance_threshold" in risk.model_fields_set:
+            return risk.rebalance_threshold
+        chosen = [
+            p.symphony.options.rebalance_threshold
+            for p in self.parameters
+            if isinstance(p, SymphonyParameters)
+            and p.symphony.options.rebalance_threshold is not None
+        ]
+        return max(chosen, default=risk.rebalance_threshold)
+
 
 def load(
-    *, manifest: Path | None, run_id: str | None, environ: Mapping[str, str], now: datetime
+    *,
+    manifest: Path | None,
+    run_id: str | None,
+    environ: Mapping[str, str],
+    now: datetime,
+    symphony_dir: Path = Path(SYMPHONY_DIR),
 ) -> RunConfig:
     """Build the configuration from `--manifest` or the pod environment; ConfigError if bad."""
     config = _from_manifest(manifest, run_id, now) if manifest else _from_pod(environ, run_id)
+    parsed: list[BaseModel] = []
     for index, allocation in enumerate(config.spec.allocations):
         try:
-            parse_parameters(allocation.strategy, allocation.parameters)
+            params = parse_parameters(allocation.strategy, allocation.parameters)
+            if isinstance(params, SymphonyParameters) and params.config_map_ref is not None:
+                params = params.with_text(_symphony_text(symphony_dir, params))
         except ConfigError as error:
             raise ConfigError(f"spec.allocations[{index}].parameters: {error}") from None
-    return config
+        parsed.append(params)
+    return replace(config, parameters=tuple(parsed))
+
+
+def _symphony_text(directory: Path, params: SymphonyParameters) -> str:
+    ref = params.config_map_ref
+    assert ref is not None
+    path = directory / ref.name / ref.key
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{ref}: cannot read {path}: {error.strerror}") from None
+    return read_source(raw, str(ref))
 
 
 def broker_urls(spec: TradingStrategySpec) -> tuple[str, str]:

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from alchemiser.api import Allocation, StrategyName
-from alchemiser.api.parameters import parse_parameters
-from alchemiser.api.result import Outcome, RejectionReport, RunResult
+from alchemiser.api.parameters import SymphonyParameters, parse_parameters
+from alchemiser.api.result import Outcome, RejectionReport, RunResult, SymphonyReport
 from alchemiser.errors import (
     AlchemiserError,
     DataUnavailable,
@@ -117,7 +117,7 @@ class _Run:
         self.log = log.bind(strategy=f"{config.namespace}/{config.name}", run_id=config.run_id)
         self.spec = config.spec
         self.settings = PlanSettings(
-            rebalance_threshold=self.spec.risk.rebalance_threshold,
+            rebalance_threshold=config.rebalance_threshold,
             cash_reserve_fraction=self.spec.risk.cash_reserve_fraction,
             order_kind=OrderKind(self.spec.execution.order_type.value),
             price_collar_percent=self.spec.risk.price_collar_percent,
@@ -168,12 +168,25 @@ class _Run:
     def _strategies(self) -> tuple[list[tuple[Strategy, BaseModel, int]], frozenset[str]]:
         chosen: list[tuple[Strategy, BaseModel, int]] = []
         symbols: set[str] = set()
-        for allocation in self.spec.allocations:
+        for index, allocation in enumerate(self.spec.allocations):
             strategy = self.deps.strategies[allocation.strategy]
-            params = parse_parameters(allocation.strategy, allocation.parameters)
+            params = self._parameters(index, allocation)
+            if isinstance(params, SymphonyParameters):
+                self.state.symphonies.append(
+                    SymphonyReport(
+                        allocation=index, name=params.symphony.name[:100], digest=params.digest
+                    )
+                )
             symbols |= strategy.symbols(params)
             chosen.append((strategy, params, strategy.lookback_days(params)))
         return chosen, frozenset(symbols)
+
+    def _parameters(self, index: int, allocation: Allocation) -> BaseModel:
+        # RunConfig.load parsed them (and read referenced symphonies); a config built
+        # without load (tests) is parsed here.
+        if index < len(self.config.parameters):
+            return self.config.parameters[index]
+        return parse_parameters(allocation.strategy, allocation.parameters)
 
     def _history(
         self,

@@ -7,7 +7,13 @@ Rule: no I/O. The pipeline appends to a RunRecord as it goes; however the run en
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alchemiser.api.result import OrderReport, Outcome, RejectionReport, RunResult
+from alchemiser.api.result import (
+    OrderReport,
+    Outcome,
+    RejectionReport,
+    RunResult,
+    SymphonyReport,
+)
 from alchemiser.worker.execution import Leg, LegStatus
 from alchemiser.worker.planner import PlannedOrder
 
@@ -23,6 +29,7 @@ class RunRecord:
     halted_by: str = ""
     halt_unknown: str = ""  # set when the halt state became unreadable mid-run
     since: datetime | None = None  # start of the session's day: this run's orders are after it
+    symphonies: list[SymphonyReport] = field(default_factory=list)  # the texts this run used
 
 
 def order_report(order: PlannedOrder, cid: str, status: str) -> OrderReport:
@@ -77,6 +84,7 @@ def build_result(
         message=message,
         started_at=started,
         finished_at=finished,
+        symphonies=list(state.symphonies),
     )
 
 

@@ -32,6 +32,7 @@ from alchemiser.api.v1alpha1._base import (
 )
 from alchemiser.api.v1alpha1.conditions import Condition
 from alchemiser.api.v1alpha1.halt import HaltMode
+from alchemiser.api.v1alpha1.symphonyref import check_symphony_parameters, symphony_rules
 from alchemiser.api.v1alpha1.weights import (
     WEIGHTS_KEY,
     check_static_parameters,
@@ -74,6 +75,7 @@ class StrategyName(StrEnum):
     TECL = "tecl"
     KLM = "klm"
     STATIC = "static"
+    SYMPHONY = "symphony"
 
 
 class OrderType(StrEnum):
@@ -103,12 +105,14 @@ class Allocation(WireModel):
                     field_path=f".parameters.{WEIGHTS_KEY}",
                     reason="FieldValueForbidden",
                 ),
+                *symphony_rules(),
             ]
         }
     )
 
     strategy: StrategyName = Field(
-        description="Built-in strategy to run: nuclear, tecl, klm or static (fixed weights)."
+        description="Strategy to run: nuclear, tecl, klm, static (fixed weights) or symphony "
+        "(a Composer symphony given in parameters.source or parameters.configMapRef)."
     )
     weight: float = Field(
         strict=True,
@@ -120,14 +124,16 @@ class Allocation(WireModel):
     parameters: dict[str, Any] = Field(
         default_factory=dict,
         description="Strategy parameters. For static: weights, a map of symbol to fraction "
-        "summing to 1. Other keys are checked by the operator, which sets Ready=False with "
-        "reason InvalidParameters naming the parameter.",
+        "summing to 1. For symphony: exactly one of source (inline text) or configMapRef "
+        "{name, key}. Other keys are checked by the operator, which sets Ready=False with "
+        "reason InvalidParameters naming the parameter (line:column for symphony text).",
         json_schema_extra=parameters_schema,
     )
 
     @model_validator(mode="after")
     def _static_weights(self) -> "Allocation":
         check_static_parameters(self.strategy == StrategyName.STATIC, self.parameters)
+        check_symphony_parameters(self.strategy == StrategyName.SYMPHONY, self.parameters)
         return self
 
 

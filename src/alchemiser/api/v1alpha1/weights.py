@@ -19,6 +19,7 @@ from alchemiser.api.v1alpha1._base import (
     cel,
     sums_to_one,
 )
+from alchemiser.api.v1alpha1.symphonyref import symphony_properties
 
 WEIGHTS_KEY: Final = "weights"
 MAX_STATIC_SYMBOLS: Final = 50
@@ -60,7 +61,8 @@ def weights_schema() -> dict[str, Any]:
 
 
 def parameters_schema(schema: dict[str, Any]) -> None:
-    """Turn the schema pydantic made for `parameters` into the CRD's: open, except weights."""
+    """Turn the schema pydantic made for `parameters` into the CRD's: open, except the
+    known keys (static weights, symphony source / configMapRef)."""
     description = schema.get("description")
     schema.clear()
     schema.update(
@@ -68,7 +70,7 @@ def parameters_schema(schema: dict[str, Any]) -> None:
             "type": "object",
             "description": description,
             "default": {},
-            "properties": {WEIGHTS_KEY: weights_schema()},
+            "properties": {WEIGHTS_KEY: weights_schema(), **symphony_properties()},
             "x-kubernetes-preserve-unknown-fields": True,
         }
     )

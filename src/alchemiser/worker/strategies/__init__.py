@@ -24,6 +24,7 @@ from alchemiser.worker.strategies.base import Strategy
 from alchemiser.worker.strategies.builtin import KLM, NUCLEAR, TECL
 from alchemiser.worker.strategies.decision import Decision
 from alchemiser.worker.strategies.static import Static
+from alchemiser.worker.strategies.symphony import SymphonyStrategy
 
 REGISTRY: Mapping[StrategyName, Strategy] = MappingProxyType(
     {
@@ -31,6 +32,7 @@ REGISTRY: Mapping[StrategyName, Strategy] = MappingProxyType(
         StrategyName.TECL: TECL,
         StrategyName.KLM: KLM,
         StrategyName.STATIC: Static(),
+        StrategyName.SYMPHONY: SymphonyStrategy(),
     }
 )
 
