@@ -2,6 +2,8 @@
 
 import gzip
 import json
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -95,10 +97,14 @@ def test_explain_names_missing_bars(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "no daily bars in" in err and err.strip().endswith("for CCC")
 
 
-def test_explain_against_the_paper_exchange(capsys: pytest.CaptureFixture[str]) -> None:
-    """--broker sim --sim-now decides the example on the paper exchange's bars."""
-    code = main(
+def test_explain_against_the_paper_exchange() -> None:
+    """--broker sim --sim-now decides the example on the paper exchange's bars (own process:
+    the exchange logs, and a test must not leave logging bound to its captured stdout)."""
+    done = subprocess.run(
         [
+            sys.executable,
+            "-m",
+            "alchemiser.cli",
             "symphony",
             "explain",
             str(HEDGE),
@@ -108,10 +114,14 @@ def test_explain_against_the_paper_exchange(capsys: pytest.CaptureFixture[str]) 
             "2026-11-30T15:45:00-05:00",
             "--output",
             "json",
-        ]
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
-    assert code == 0
-    document = json.loads(capsys.readouterr().out)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout.strip().splitlines()[-1])
     assert document["session"] == "2026-11-27"
     assert abs(sum(document["weights"].values()) - 1.0) < 1e-9
     assert set(document["weights"]) <= {"UVXY", "TQQQ", "SPY", "QQQ", "TLT", "GLD"}

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from alchemiser import __version__
-from alchemiser.api import TradingStrategySpec, runtime
+from alchemiser.api import StrategyName, TradingStrategySpec, runtime
+from alchemiser.api.v1alpha1.symphonyref import CONFIG_MAP_REF_KEY
 from alchemiser.operator.settings import OperatorSettings
 
 CRONJOB_NAME_MAX: Final = 52  # CronJob names leave 11 characters for the Job suffix
@@ -157,6 +158,10 @@ def _container(
             {"name": "broker-credentials", "mountPath": runtime.CREDENTIALS_DIR, "readOnly": True},
             {"name": "ledger", "mountPath": runtime.LEDGER_DIR, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},  # a private emptyDir
+            *(
+                {"name": volume, "mountPath": f"{runtime.SYMPHONY_DIR}/{name}", "readOnly": True}
+                for volume, name in symphony_volumes(spec)
+            ),
         ],
         "resources": {kind: dict(values) for kind, values in RESOURCES.items()},
         "securityContext": {
@@ -171,6 +176,22 @@ def _container(
         "terminationMessagePath": runtime.TERMINATION_LOG,
         "terminationMessagePolicy": "FallbackToLogsOnError",
     }
+
+
+def symphony_config_maps(spec: TradingStrategySpec) -> list[str]:
+    """Names of the ConfigMaps the spec's symphony allocations reference, sorted, distinct."""
+    names = {
+        str(allocation.parameters[CONFIG_MAP_REF_KEY].get("name", ""))
+        for allocation in spec.allocations
+        if allocation.strategy is StrategyName.SYMPHONY
+        and isinstance(allocation.parameters.get(CONFIG_MAP_REF_KEY), Mapping)
+    }
+    return sorted(name for name in names if name)
+
+
+def symphony_volumes(spec: TradingStrategySpec) -> list[tuple[str, str]]:
+    """(volume name, ConfigMap name) per referenced ConfigMap, mounted at SYMPHONY_DIR/<name>."""
+    return [(f"symphony-{index}", name) for index, name in enumerate(symphony_config_maps(spec))]
 
 
 def pod_template(
@@ -209,6 +230,15 @@ def pod_template(
                 },
             },
             {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
+            # Optional too: a missing symphony fails the run saying which (and the
+            # operator reports SymphonyMissing) instead of a pod that never starts.
+            *(
+                {
+                    "name": volume,
+                    "configMap": {"name": name, "optional": True, "defaultMode": 0o444},
+                }
+                for volume, name in symphony_volumes(spec)
+            ),
         ],
     }
     if settings.node_selector:

@@ -116,6 +116,7 @@ def last_run(
             ordersRejected=result.orders_rejected,
             notional=result.notional,
             message=result.message[:MESSAGE_LIMIT],
+            symphonies=[s.model_dump(by_alias=True) for s in result.symphonies[:10]] or None,
         )
         if result.started_at is not None:
             wire["startedAt"] = result.started_at.isoformat()

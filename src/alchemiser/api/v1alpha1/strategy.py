@@ -476,6 +476,16 @@ class TradingStrategySpec(WireModel):
         return value
 
 
+class SymphonyRecord(WireModel):
+    """A symphony a run evaluated, identified by the digest of the text it used."""
+
+    allocation: int = Field(description="Index of the allocation in spec.allocations.", ge=0)
+    name: str = Field(description='The name in (defsymphony "name" ...).', max_length=100)
+    digest: str = Field(
+        description="sha256:<hex> of the symphony text the run used.", max_length=80
+    )
+
+
 class LastRun(WireModel):
     """The most recent finished (or running) trading run."""
 
@@ -492,6 +502,12 @@ class LastRun(WireModel):
     )
     notional: float = Field(default=0.0, description="USD value of the orders submitted.")
     message: str = Field(default="", description="Short summary of the run.", max_length=4096)
+    symphonies: list[SymphonyRecord] | None = Field(
+        default=None,
+        description="Each symphony allocation the run evaluated: its name and the digest of "
+        "the text it used (inline or from its ConfigMap).",
+        max_length=10,
+    )
 
 
 class BreakerTripRecord(WireModel):
