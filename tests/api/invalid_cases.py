@@ -224,11 +224,6 @@ CASES: Final[tuple[Case, ...]] = (
     _s("breaker-mode-unknown", "spec.breakers.mode", ("spec.breakers", {"mode": "Pause"})),
     _s("cooldown-words", "spec.breakers.cooldown", ("spec.breakers", {"cooldown": "an hour"})),
     _s("cooldown-zero", "spec.breakers.cooldown", ("spec.breakers", {"cooldown": "0m"})),
-    _s(
-        "breaker-unknown-field",
-        "spec.breakers",
-        ("spec.breakers", {"maxLossPercent": 5}),
-    ),
     _s("orders-per-run-zero", "spec.risk.maxOrdersPerRun", ("spec.risk.maxOrdersPerRun", 0)),
     _s("orders-per-run-huge", "spec.risk.maxOrdersPerRun", ("spec.risk.maxOrdersPerRun", 1001)),
     _s("orders-per-run-fraction", "spec.risk.maxOrdersPerRun", ("spec.risk.maxOrdersPerRun", 2.5)),

@@ -159,10 +159,12 @@ def test_misspelt_fields_are_rejected_not_dropped(
     strategy = yaml.safe_load((EXAMPLES / "strategy-paper.yaml").read_text())
     strategy["spec"]["risk"]["maxOrderNotionl"] = 500
     strategy["spec"]["allocations"][0]["wieght"] = 0.3
+    strategy["spec"]["breakers"] = {"maxLossPercent": 5}
     result = _dry_run(kube_cluster, api_namespace, strategy)
     assert result.returncode != 0
     assert 'unknown field "spec.risk.maxOrderNotionl"' in result.stderr
     assert 'unknown field "spec.allocations[0].wieght"' in result.stderr
+    assert 'unknown field "spec.breakers.maxLossPercent"' in result.stderr
     halt = yaml.safe_load((EXAMPLES / "halt-everything.yaml").read_text())
     halt["spec"]["namespace"] = ["trading"]
     result = _dry_run(kube_cluster, api_namespace, halt)

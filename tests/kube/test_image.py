@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,24 +42,38 @@ def test_second_build_is_skipped_by_content_hash(image_ref: str) -> None:
     assert "up to date" in again.stderr and "building" not in again.stderr
 
 
+SIM_RUN = ["run", "--manifest", "{manifest}", "--broker", "sim",
+           "--sim-now", "2026-11-25T20:30:00+00:00"]  # fmt: skip
+
+
+def _last_json(stdout: str) -> dict[str, Any]:
+    line = next(line for line in reversed(stdout.splitlines()) if line.startswith("{"))
+    decided: dict[str, Any] = json.loads(line)
+    return decided
+
+
 def test_worker_runs_as_10001_on_a_read_only_root(image_ref: str) -> None:
-    """`alchemiser run --broker sim` succeeds as uid 10001 with a read-only root and no caps."""
+    """`alchemiser run --broker sim` in the image, as uid 10001 on a read-only root with no
+    capabilities, decides exactly what this checkout decides on the host."""
     manifest = REPO / "examples" / "strategy-paper.yaml"
-    result = subprocess.run(
-        [
-            *RUN, "--read-only", "--cap-drop=all",
-            "--volume", f"{manifest}:/config/strategy.yaml:ro", image_ref,
-            "run", "--manifest", "/config/strategy.yaml", "--broker", "sim",
-            "--sim-now", "2026-11-25T20:30:00+00:00",
-        ],
+    in_image = subprocess.run(
+        [*RUN, "--read-only", "--cap-drop=all",
+         "--volume", f"{manifest}:/config/strategy.yaml:ro", image_ref,
+         *(arg.format(manifest="/config/strategy.yaml") for arg in SIM_RUN)],
         capture_output=True, text=True, check=False, timeout=180,
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    outcome = json.loads(
-        next(line for line in reversed(result.stdout.splitlines()) if line.startswith("{"))
-    )
-    assert outcome["outcome"] in {"NoTrades", "Succeeded"}, outcome
-    assert outcome["ordersRejected"] == 4, outcome  # the example's orders exceed its limit
+    assert in_image.returncode == 0, in_image.stdout[-2000:] + in_image.stderr[-2000:]
+    on_host = subprocess.run(
+        [str(Path(sys.executable).parent / "alchemiser"),
+         *(arg.format(manifest=manifest) for arg in SIM_RUN)],
+        capture_output=True, text=True, check=False, timeout=180,
+    )  # fmt: skip
+    assert on_host.returncode == 0, on_host.stderr[-2000:]
+    image_result, host_result = _last_json(in_image.stdout), _last_json(on_host.stdout)
+    assert image_result["outcome"] in {"NoTrades", "Succeeded"}, image_result
+    assert image_result["rejections"], image_result  # the example's orders exceed its limit
+    for field in ("outcome", "ordersSubmitted", "ordersRejected", "orders", "rejections"):
+        assert image_result[field] == host_result[field], field
 
 
 def test_default_user_is_10001_and_the_root_filesystem_refuses_writes(image_ref: str) -> None:
