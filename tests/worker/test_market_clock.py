@@ -42,3 +42,23 @@ def test_the_broker_saying_closed_is_closed() -> None:
     """A broker clock that says closed wins even inside calendar hours."""
     with pytest.raises(MarketClosed, match="broker clock"):
         open_session(clock("2026-11-30T11:00:00-05:00", is_open=False))
+
+
+def test_sessions_agree_with_exchange_calendars_minute_by_minute() -> None:
+    """Around opens, closes, early closes and holidays the bisected table answers as XNYS does."""
+    import exchange_calendars
+
+    calendar = exchange_calendars.get_calendar("XNYS", start="2024-11-01", end="2027-01-31")
+    start = datetime(2024, 11, 25, tzinfo=UTC)
+    for step in range(0, 2 * 365 * 24 * 4):
+        at = start + timedelta(minutes=15 * step - (1 if step % 3 == 0 else 0))
+        expected = calendar.is_open_on_minute(at)
+        try:
+            session = open_session(clock(at.isoformat()))
+        except MarketClosed:
+            assert not expected, at
+            continue
+        assert expected, at
+        label = calendar.minute_to_session(at)
+        assert session.day == label.date()
+        assert session.previous == calendar.previous_session(label).date()

@@ -5,10 +5,18 @@ Rule: the market is open only when the broker says so AND the real NYSE calendar
 holidays and early closes are closed even if a broker (or the paper exchange) is
 wrong. There is no bypass. The calendar is asked about the broker's timestamp, not
 this machine's clock, so a skewed pod clock cannot open the market.
+
+The calendar's sessions (open and close of each) are read from exchange-calendars
+once per process for a fixed span and then looked up by bisection: building a
+calendar costs about half a second whatever its span, and a backtest asks for
+thousands of sessions. A timestamp outside the span fails closed.
 """
 
+import bisect
+import warnings
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 import exchange_calendars
@@ -17,9 +25,8 @@ from alchemiser.errors import MarketClosed
 from alchemiser.worker.broker.port import BrokerClock
 
 EXCHANGE = "XNYS"
-# The calendar is built for a window around the broker's timestamp only: faster
-# to load, and a date outside exchange-calendars' range fails loudly.
-_WINDOW = timedelta(days=45)
+CALENDAR_START = date(1990, 1, 1)
+CALENDAR_END = date(2035, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -31,24 +38,51 @@ class Session:
     previous: date  # the last completed session: the newest daily bar a strategy may read
 
 
+@dataclass(frozen=True)
+class _Sessions:
+    days: tuple[date, ...]
+    opens: tuple[datetime, ...]  # UTC
+    closes: tuple[datetime, ...]  # UTC
+
+
+@cache
+def _sessions() -> _Sessions:
+    with warnings.catch_warnings():
+        # exchange-calendars 4.13 reads tz-aware Series.values, which pandas 3.1 deprecates.
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        calendar: Any = exchange_calendars.get_calendar(
+            EXCHANGE, start=CALENDAR_START.isoformat(), end=CALENDAR_END.isoformat()
+        )
+        schedule = calendar.schedule
+        return _Sessions(
+            days=tuple(label.date() for label in schedule.index),
+            opens=tuple(t.to_pydatetime().astimezone(UTC) for t in schedule["open"]),
+            closes=tuple(t.to_pydatetime().astimezone(UTC) for t in schedule["close"]),
+        )
+
+
 def open_session(clock: BrokerClock) -> Session:
     """Return the session open at the broker's timestamp, or raise MarketClosed saying why."""
     if clock.timestamp.tzinfo is None:
         raise MarketClosed("the broker clock has no time zone; refusing to guess")
     at = clock.timestamp.astimezone(UTC).replace(second=0, microsecond=0)
-    calendar: Any = exchange_calendars.get_calendar(
-        EXCHANGE, start=(at - _WINDOW).date().isoformat(), end=(at + _WINDOW).date().isoformat()
-    )
+    table = _sessions()
+    if not table.opens[1] <= at < table.closes[-1]:
+        raise MarketClosed(
+            f"{clock.timestamp} is outside the NYSE calendar's span "
+            f"({CALENDAR_START} to {CALENDAR_END}); refusing to guess"
+        )
     if not clock.is_open:
         raise MarketClosed(f"the broker clock says the market is closed at {clock.timestamp}")
-    if not calendar.is_open_on_minute(at):
+    # The first session whose close is after `at`; open when its open is at or before it.
+    index = bisect.bisect_right(table.closes, at)
+    if not table.opens[index] <= at:
         raise MarketClosed(
             f"the NYSE calendar has no open session at {clock.timestamp} "
             "(weekend, holiday or after an early close) although the broker said open"
         )
-    session = calendar.minute_to_session(at)
     return Session(
-        day=session.date(),
-        close=calendar.session_close(session).to_pydatetime(),
-        previous=calendar.previous_session(session).date(),
+        day=table.days[index],
+        close=table.closes[index],
+        previous=table.days[index - 1],
     )
