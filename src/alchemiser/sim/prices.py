@@ -193,6 +193,10 @@ class PriceModel:
             vwap=round((high + low + close) / 3.0, 4),
         )
 
+    def daily_closes(self, symbol: str) -> list[float]:
+        """Every session's close, as `daily_bar(symbol, i).close` gives it, in session order."""
+        return [round_price(float(close)) for close in self._path(symbol).closes]
+
     def last_trade(self, symbol: str, now: datetime) -> LastTrade:
         """The price a trade at `now` would print, times any injected move of the symbol."""
         trade = self._last_trade(symbol, now)

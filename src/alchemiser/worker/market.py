@@ -24,10 +24,20 @@ class PriceHistory:
 
     closes: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
+    _invalid: Mapping[str, float] = field(default_factory=dict, init=False, repr=False)
+
     def __post_init__(self) -> None:
         # Copy into an immutable mapping so a caller cannot change a decision's input later.
-        frozen = {symbol: tuple(float(c) for c in series) for symbol, series in self.closes.items()}
+        frozen = {symbol: tuple(map(float, series)) for symbol, series in self.closes.items()}
         object.__setattr__(self, "closes", MappingProxyType(frozen))
+        # Each series is checked once here; closes_for reports a bad one when it is read
+        # (strategies read the same series many times per decision).
+        invalid = {}
+        for symbol, series in frozen.items():
+            bad = _first_invalid(series)
+            if bad is not None:
+                invalid[symbol] = bad
+        object.__setattr__(self, "_invalid", MappingProxyType(invalid))
 
     def closes_for(self, symbol: str, min_length: int = 1) -> tuple[float, ...]:
         """Return the symbol's closes, oldest first.
@@ -40,14 +50,23 @@ class PriceHistory:
             raise DataUnavailable(f"no daily bars for {symbol}")
         if len(series) < min_length:
             raise DataUnavailable(f"{symbol} has {len(series)} daily bars, {min_length} are needed")
-        for close in series:
-            if not (math.isfinite(close) and close > 0.0):
-                raise DataUnavailable(f"{symbol} has an invalid close: {close!r}")
+        bad = self._invalid.get(symbol)
+        if bad is not None:
+            raise DataUnavailable(f"{symbol} has an invalid close: {bad!r}")
         return series
 
     def symbols(self) -> frozenset[str]:
         """Return the symbols that have any bars."""
         return frozenset(self.closes)
+
+
+def _first_invalid(series: tuple[float, ...]) -> float | None:
+    """The first close that is not a finite positive number, or None."""
+    # Fast path in C: positive values with a finite sum are all finite (NaN and inf
+    # make the sum non-finite); otherwise, or on overflow, look at each value.
+    if not series or (min(series) > 0.0 and math.isfinite(math.fsum(series))):
+        return None
+    return next((c for c in series if not (math.isfinite(c) and c > 0.0)), None)
 
 
 def calendar_days_for(sessions: int) -> int:

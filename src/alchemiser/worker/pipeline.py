@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -53,6 +54,7 @@ from alchemiser.worker.report import RunRecord, build_result, order_report
 from alchemiser.worker.strategies import Decision, Strategy
 
 NEW_YORK = ZoneInfo("America/New_York")
+_CLOSE = attrgetter("close")
 log = get_logger(__name__)
 
 Combine = Callable[[Sequence[Allocation], Sequence[Mapping[str, float]]], Mapping[str, float]]
@@ -200,11 +202,8 @@ class _Run:
         bars = self.broker.daily_bars(sorted(symbols), start, end)
         closes: dict[str, tuple[float, ...]] = {}
         for symbol in sorted(symbols):
-            completed = [
-                bar
-                for bar in bars.get(symbol, ())
-                if bar.timestamp.astimezone(NEW_YORK).date() < session.day
-            ]
+            # Stamped before the session's New York midnight = dated before the session.
+            completed = [bar for bar in bars.get(symbol, ()) if bar.timestamp < end]
             if not completed:
                 raise DataUnavailable(f"no completed daily bars for {symbol}")
             newest = completed[-1].timestamp.astimezone(NEW_YORK).date()
@@ -212,7 +211,7 @@ class _Run:
                 raise DataUnavailable(
                     f"{symbol}'s newest daily bar is {newest}, expected {session.previous}"
                 )
-            closes[symbol] = tuple(bar.close for bar in completed)
+            closes[symbol] = tuple(map(_CLOSE, completed))
         return PriceHistory(closes=closes)
 
     def _targets(
