@@ -1,6 +1,6 @@
 """The `alchemiser` console script: one dispatcher, each subcommand owned by its package.
 
-Subcommands: operator, run, sim, crds, halt, resume, symphony. Each package exposes
+Subcommands: operator, run, sim, crds, halt, resume, symphony, backtest. Each package exposes
 `register(subparsers)` that adds its parser(s) with a `handler(args) -> int`.
 A failure that reaches this top level is logged and exits non-zero.
 
@@ -27,6 +27,7 @@ OWNERS = {
     "sim": "alchemiser.sim.cli",
     "crds": "alchemiser.api.cli",
     "symphony": "alchemiser.worker.symphony_cli",
+    "backtest": "alchemiser.backtest.cli",
 }
 
 

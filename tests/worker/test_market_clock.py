@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+import exchange_calendars
 import pytest
 
 from alchemiser.errors import MarketClosed
@@ -46,8 +47,6 @@ def test_the_broker_saying_closed_is_closed() -> None:
 
 def test_sessions_agree_with_exchange_calendars_minute_by_minute() -> None:
     """Around opens, closes, early closes and holidays the bisected table answers as XNYS does."""
-    import exchange_calendars
-
     calendar = exchange_calendars.get_calendar("XNYS", start="2024-11-01", end="2027-01-31")
     start = datetime(2024, 11, 25, tzinfo=UTC)
     for step in range(0, 2 * 365 * 24 * 4):

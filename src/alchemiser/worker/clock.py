@@ -86,3 +86,16 @@ def open_session(clock: BrokerClock) -> Session:
         close=table.closes[index],
         previous=table.days[index - 1],
     )
+
+
+def sessions_between(start: date, end: date) -> tuple[tuple[date, datetime, datetime], ...]:
+    """The NYSE sessions dated in [start, end]: (day, open UTC, close UTC), oldest first."""
+    if start < CALENDAR_START or end > CALENDAR_END:
+        raise MarketClosed(
+            f"{start} to {end} is outside the NYSE calendar's span "
+            f"({CALENDAR_START} to {CALENDAR_END})"
+        )
+    table = _sessions()
+    lo = bisect.bisect_left(table.days, start)
+    hi = bisect.bisect_right(table.days, end)
+    return tuple(zip(table.days[lo:hi], table.opens[lo:hi], table.closes[lo:hi], strict=True))
