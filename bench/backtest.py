@@ -50,9 +50,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     configure(json=False, level="ERROR")
-    # The paper exchange's series begins on 2016-01-04; a year of lookback later:
-    start = date(2017, 1, 3)
-    end = date(2016 + args.years, 12, 31)
+    # The paper exchange's series begins on 2016-01-04 and klm reads 455 sessions back,
+    # so 2018 is the first whole year it can replay (the series runs to 2030).
+    start = date(2018, 1, 2)
+    end = date(2017 + args.years, 12, 31)
     with tempfile.TemporaryDirectory() as tmp:
         manifest = Path(tmp) / "portfolio.yaml"
         manifest.write_text(MANIFEST)

@@ -46,19 +46,19 @@ def test_ctrl_c_writes_what_is_done_and_exits_130(tmp_path: Path) -> None:
     out = tmp_path / "out"
     process = subprocess.Popen(
         [sys.executable, "-m", "alchemiser.cli", "backtest", "--manifest", str(EXAMPLE),
-         "--start", "2017-01-03", "--end", "2026-11-30", "--sim", "--out", str(out)],
+         "--start", "2018-01-02", "--end", "2030-11-29", "--sim", "--out", str(out)],
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stderr is not None
     line = process.stderr.readline()
     assert line.startswith("replaying "), line
-    time.sleep(2.0)
+    time.sleep(4.0)  # the first sessions also warm the strategies' caches (slow on a busy box)
     os.kill(process.pid, signal.SIGINT)
     stdout, _ = process.communicate(timeout=120)
     assert process.returncode == 130, stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["interrupted"] is True
-    assert 0 < summary["period"]["sessions"] < 2490
+    assert 0 < summary["period"]["sessions"] < 3250, stdout
     assert "INTERRUPTED" in stdout
 
 
