@@ -1,26 +1,11 @@
 """Shared builders of test inputs for the operator's pure modules."""
 
-from typing import Any
-
 import pytest
+from operator_support import spec_wire
 
 from alchemiser.api import TradingStrategySpec
 from alchemiser.operator.builders import StrategyIdentity
 from alchemiser.operator.settings import OperatorSettings
-
-
-def spec_wire(**overrides: Any) -> dict[str, Any]:
-    """A valid strategy spec in wire form."""
-    spec: dict[str, Any] = {
-        "schedule": "45 15 * * 1-5",
-        "mode": "paper",
-        "allocations": [
-            {"strategy": "static", "weight": 1.0, "parameters": {"weights": {"SPY": 1.0}}}
-        ],
-        "broker": {"credentialsSecret": "alpaca-paper"},
-    }
-    spec.update(overrides)
-    return spec
 
 
 @pytest.fixture

@@ -81,9 +81,7 @@ async def propagate(ctx: Context, halt: halting.HaltView, *, gone: bool = False)
 async def settle(ctx: Context, halt_name: str, refs: list[StrategyRef]) -> None:
     """Write status and Events for strategies a halt change touched (after the flips)."""
     started = time.monotonic()
-    calls = [
-        strategies.reconcile(ctx, ref, check_credentials=False, apply_cronjob=False) for ref in refs
-    ]
+    calls = [strategies.settle_after_halt(ctx, ref) for ref in refs]
     outcomes = await gather_bounded(ctx.settings.concurrency, calls)
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     for failure in failures[:5]:

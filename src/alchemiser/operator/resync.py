@@ -4,7 +4,7 @@ Instead of a kopf timer per strategy (a task and a finalizer on every object, an
 one GET per strategy per interval), one loop lists our CronJobs a page at a time
 every `resync_seconds` and compares each with what its strategy wants. It only
 works while this replica is the active peer, and decides from kopf's indices as
-they are when each strategy's lock is held (strategies.reconcile).
+they are when each strategy's lock is held (strategies.repair_drift).
 """
 
 import asyncio
@@ -104,13 +104,7 @@ def _handled(ref: StrategyRef) -> bool:
 async def _check(ctx: Context, ref: StrategyRef, live: Any) -> None:
     """Reconcile one strategy against its listed CronJob, once no halt is propagating."""
     await ctx.calm.wait()
-    await strategies.reconcile(
-        ctx,
-        ref,
-        only_if_drifted=True,
-        live=live,
-        check_credentials=strategies.credentials_recheck_needed(ref.status),
-    )
+    await strategies.repair_drift(ctx, ref, live)
 
 
 async def run_forever(ctx: Context, peer: peering.Peer | None) -> None:

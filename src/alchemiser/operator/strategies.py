@@ -1,14 +1,18 @@
 """The strategy workflow: bring one strategy's CronJob, Jobs and status in line with its spec.
 
-Rule: orchestration only. Decisions come from the pure modules (builders,
-halting, status); every API call goes through kube.Kube; Events leave through
-`ctx.emit`. The halt workflow (halts.py) and the resync sweep reuse `reconcile`.
+Rule: plan, then apply. `plan_strategy` decides everything from what was observed
+(pure: the strategy, the halts, the clock, the Secret as read, the CronJob as seen);
+`apply_plan` performs it through kube.Kube and `ctx.emit`. Three workflows enter
+here and differ only in what they observe: `reconcile` (kopf saw a change),
+`settle_after_halt` (halts.py, after the flips) and `repair_drift` (resync.py).
 """
 
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,17 +23,55 @@ from alchemiser.errors import ConfigError, KubeError
 from alchemiser.logs import get_logger
 from alchemiser.operator import builders, halting, metrics, status
 from alchemiser.operator.context import Context, StrategyRef, write_status
-from alchemiser.operator.kube import Kube
+from alchemiser.operator.settings import OperatorSettings
 
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class Findings:
-    """What a reconcile found out about a strategy before acting."""
+class CronJobSeen(Enum):
+    """How a workflow saw the CronJob before deciding, when it holds no listed copy."""
 
+    NOT_LOOKED = "not-looked"  # kopf's handlers: apply the desired CronJob
+    FLIPPED = "flipped"  # the halt workflow has just set suspend and deleted the Jobs
+
+
+@dataclass(frozen=True)
+class SecretCheck:
+    """The credentials Secret as read now: None when it holds every key, else what is wrong."""
+
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What is known when one strategy is decided (read under its lock).
+
+    `cronjob`: a CronJobSeen, or the CronJob as the resync sweep listed it (None:
+    missing). `credentials`: None when the Secret was not read this time, so the Ready
+    condition is kept as it is (the halt fast path and the sweep, once it was Ready).
+    """
+
+    halts: Sequence[halting.HaltView]
+    now: datetime
+    cronjob: CronJobSeen | Mapping[str, Any] | None = CronJobSeen.NOT_LOOKED
+    credentials: SecretCheck | None = None
+
+
+@dataclass(frozen=True)
+class StrategyPlan:
+    """Everything one reconcile of a strategy will do, decided before any write."""
+
+    now: datetime
+    cronjob_name: str
     spec: TradingStrategySpec | None
-    verdict: status.Readiness | None  # None: keep the Ready condition as it is (halt fast path)
+    verdict: status.Readiness
+    decision: halting.HaltDecision
+    suspended: bool  # the CronJob's suspend as wanted
+    apply: Mapping[str, Any] | None  # the desired CronJob to apply; None: no apply
+    repair: bool  # the apply repairs drift (or a missing CronJob) the sweep found
+    suspend_existing: bool  # invalid spec: suspend whatever CronJob exists, build none
+    delete_active_jobs: bool  # halted and no halt flip did it: delete the active Jobs
+    last_schedule_time: str | None  # as known without an apply (an apply's answer wins)
 
 
 def parse_spec(ref: StrategyRef) -> tuple[TradingStrategySpec | None, str | None]:
@@ -53,8 +95,8 @@ def _parameter_errors(spec: TradingStrategySpec) -> str | None:
     return "; ".join(problems) if problems else None
 
 
-async def _credentials_problem(kube: Kube, namespace: str, secret: str) -> str | None:
-    keys = await kube.secret_keys(namespace, secret)
+def credentials_problem(namespace: str, secret: str, keys: frozenset[str] | None) -> str | None:
+    """What is wrong with the credentials Secret's keys as read (None: not found)."""
     if keys is None:
         return f"Secret {secret} not found in namespace {namespace}"
     missing = [key for key in runtime.CREDENTIAL_FILES if key not in keys]
@@ -63,31 +105,24 @@ async def _credentials_problem(kube: Kube, namespace: str, secret: str) -> str |
     return None
 
 
-async def examine(ctx: Context, ref: StrategyRef, *, check_credentials: bool) -> Findings:
-    """Validate the spec and parameters, apply the live gate, check the credentials Secret."""
-    spec, spec_error = parse_spec(ref)
-    if spec is None:
-        return Findings(None, status.readiness(spec_error=spec_error))
-    if not check_credentials:
-        return Findings(spec, None)
-    credentials = await _credentials_problem(
-        ctx.kube, ref.namespace, spec.broker.credentials_secret
-    )
-    verdict = status.readiness(
-        parameters_error=_parameter_errors(spec),
-        live_blocked=spec.mode == Mode.LIVE and not ctx.settings.allow_live_trading,
-        credentials_problem=credentials,
-        cronjob_name=builders.cronjob_name(ref.name),
-    )
-    return Findings(spec, verdict)
-
-
 def credentials_recheck_needed(status_: Mapping[str, Any]) -> bool:
     """The resync sweep re-reads the Secret only while it is reported missing (recovery)."""
     for condition in status_.get("conditions") or ():
         if condition.get("type") == status.READY:
             return bool(condition.get("reason") == status.CREDENTIALS_MISSING)
     return True
+
+
+def secret_to_read(ref: StrategyRef, *, recheck: bool) -> str | None:
+    """The credentials Secret a reconcile must read first, if any.
+
+    Read when the workflow asks (`recheck`) or when there is no Ready condition to
+    keep yet; never for an invalid spec (it is not Ready whatever the Secret holds).
+    """
+    if not recheck and status.condition_status(ref.status, status.READY) is not None:
+        return None
+    spec, _ = parse_spec(ref)
+    return None if spec is None else spec.broker.credentials_secret
 
 
 def _kept_verdict(current: Mapping[str, Any], ref: StrategyRef) -> status.Readiness:
@@ -101,34 +136,87 @@ def _kept_verdict(current: Mapping[str, Any], ref: StrategyRef) -> status.Readin
     return status.readiness(cronjob_name=builders.cronjob_name(ref.name))
 
 
-async def reconcile(
+def _verdict(
+    ref: StrategyRef,
+    spec: TradingStrategySpec | None,
+    spec_error: str | None,
+    credentials: SecretCheck | None,
+    settings: OperatorSettings,
+) -> status.Readiness:
+    """Ready or not: from the spec, its parameters, the live gate and the Secret as read."""
+    if spec is None:
+        return status.readiness(spec_error=spec_error)
+    if credentials is None:
+        return _kept_verdict(ref.status, ref)
+    return status.readiness(
+        parameters_error=_parameter_errors(spec),
+        live_blocked=spec.mode == Mode.LIVE and not settings.allow_live_trading,
+        credentials_problem=credentials.problem,
+        cronjob_name=builders.cronjob_name(ref.name),
+    )
+
+
+def plan_strategy(ref: StrategyRef, seen: Observation, settings: OperatorSettings) -> StrategyPlan:
+    """Decide what one reconcile does: CronJob apply or suspend, Job deletion, verdict (pure)."""
+    spec, spec_error = parse_spec(ref)
+    verdict = _verdict(ref, spec, spec_error, seen.credentials, settings)
+    decision = halting.decide(seen.halts, ref.namespace, ref.labels, seen.now)
+    suspended = spec is None or spec.suspend or decision.halted or not verdict.ready
+    desired = None
+    last_schedule: str | None = None
+    if spec is not None and seen.cronjob is CronJobSeen.FLIPPED:
+        last_schedule = ref.status.get("lastScheduleTime")
+    elif spec is not None:
+        desired = builders.build_cronjob(ref.identity, spec, settings, suspend=suspended)
+    listed = seen.cronjob if isinstance(seen.cronjob, Mapping) else None
+    if desired is not None and listed is not None and not builders.drifted(desired, listed):
+        desired = None  # the sweep found it as wanted: nothing to write
+        last_schedule = (listed.get("status") or {}).get("lastScheduleTime")
+    return StrategyPlan(
+        now=seen.now,
+        cronjob_name=builders.cronjob_name(ref.name),
+        spec=spec,
+        verdict=verdict,
+        decision=decision,
+        suspended=suspended,
+        apply=desired,
+        repair=desired is not None and not isinstance(seen.cronjob, CronJobSeen),
+        suspend_existing=spec is None,
+        delete_active_jobs=decision.halted and seen.cronjob is not CronJobSeen.FLIPPED,
+        last_schedule_time=last_schedule,
+    )
+
+
+async def reconcile(ctx: Context, ref: StrategyRef) -> None:
+    """Reconcile after a change kopf saw: re-read the Secret, apply the CronJob."""
+    await _run(ctx, ref, recheck=True, cronjob=CronJobSeen.NOT_LOOKED)
+
+
+async def settle_after_halt(ctx: Context, ref: StrategyRef) -> None:
+    """Status and Events after a halt change, whose flip already set suspend and the Jobs."""
+    await _run(ctx, ref, recheck=False, cronjob=CronJobSeen.FLIPPED)
+
+
+async def repair_drift(ctx: Context, ref: StrategyRef, listed: Mapping[str, Any] | None) -> None:
+    """The resync sweep: write the CronJob only when `listed` (None: missing) drifted."""
+    recheck = credentials_recheck_needed(ref.status)
+    await _run(ctx, ref, recheck=recheck, cronjob=listed)
+
+
+async def _run(
     ctx: Context,
     ref: StrategyRef,
     *,
-    check_credentials: bool = True,
-    apply_cronjob: bool = True,
-    only_if_drifted: bool = False,
-    live: Mapping[str, Any] | None = None,
+    recheck: bool,
+    cronjob: CronJobSeen | Mapping[str, Any] | None,
 ) -> None:
-    """Bring one strategy's CronJob, Jobs and status in line with its spec and the halts.
-
-    Runs under the strategy's lock, deciding from the newest copy of the strategy and the
-    halts that exist then. `apply_cronjob=False` is for settling after a halt change,
-    whose flip already set the CronJob's suspend and deleted a halted strategy's Jobs;
-    `only_if_drifted=True` (the resync sweep) compares with `live`, the CronJob as
-    listed (None: missing), and writes only on drift.
-    """
+    """Under the strategy's lock: observe the newest copy, plan, apply; count the outcome."""
     started = time.monotonic()
     try:
         async with ctx.lock(ref.namespace, ref.name):
-            await _reconcile(
-                ctx,
-                ctx.fresh(ref),
-                check_credentials=check_credentials,
-                apply_cronjob=apply_cronjob,
-                only_if_drifted=only_if_drifted,
-                live=live,
-            )
+            ref = ctx.fresh(ref)
+            seen = await observe(ctx, ref, recheck=recheck, cronjob=cronjob)
+            await apply_plan(ctx, ref, plan_strategy(ref, seen, ctx.settings))
     except KubeError:
         metrics.RECONCILES.labels(outcome="error").inc()
         raise
@@ -136,54 +224,52 @@ async def reconcile(
     metrics.RECONCILE_SECONDS.observe(time.monotonic() - started)
 
 
-async def _reconcile(
+async def observe(
     ctx: Context,
     ref: StrategyRef,
     *,
-    check_credentials: bool,
-    apply_cronjob: bool,
-    only_if_drifted: bool,
-    live: Mapping[str, Any] | None,
-) -> None:
-    now = ctx.clock()
+    recheck: bool,
+    cronjob: CronJobSeen | Mapping[str, Any] | None,
+) -> Observation:
+    """Gather a plan's inputs: the halts and the clock now, the Secret when it must be read."""
+    credentials = None
+    secret = secret_to_read(ref, recheck=recheck)
+    if secret is not None:
+        keys = await ctx.kube.secret_keys(ref.namespace, secret)
+        credentials = SecretCheck(credentials_problem(ref.namespace, secret, keys))
+    return Observation(ctx.sources.halts(), ctx.clock(), cronjob, credentials)
+
+
+async def apply_plan(ctx: Context, ref: StrategyRef, plan: StrategyPlan) -> None:
+    """Carry out a plan: CronJob, Jobs, then status, Events and metrics."""
     current = ref.status
-    if status.condition_status(current, status.READY) is None:
-        check_credentials = True  # nothing to keep yet: find out
-    findings = await examine(ctx, ref, check_credentials=check_credentials)
-    decision = halting.decide(ctx.sources.halts(), ref.namespace, ref.labels, now)
-    verdict = findings.verdict or _kept_verdict(current, ref)
-    name = builders.cronjob_name(ref.name)
-    spec = findings.spec
-    suspended = spec is None or spec.suspend or decision.halted or not verdict.ready
-    last_schedule: str | None = None
-    if spec is None:
-        await ctx.kube.suspend_cronjob(ref.namespace, name)
-    elif not apply_cronjob:
-        last_schedule = current.get("lastScheduleTime")
-    else:
-        desired = builders.build_cronjob(ref.identity, spec, ctx.settings, suspend=suspended)
-        if not only_if_drifted or live is None or builders.drifted(desired, live):
-            if only_if_drifted:
-                log.info("repairing CronJob drift", namespace=ref.namespace, cronjob=name)
-            live, created = await ctx.kube.apply(desired)
-            _cronjob_events(ctx, ref, live, created)
+    last_schedule = plan.last_schedule_time
+    if plan.suspend_existing:
+        await ctx.kube.suspend_cronjob(ref.namespace, plan.cronjob_name)
+    if plan.apply is not None:
+        if plan.repair:
+            log.info("repairing CronJob drift", namespace=ref.namespace, cronjob=plan.cronjob_name)
+        live, created = await ctx.kube.apply(plan.apply)
+        _cronjob_events(ctx, ref, live, created)
         last_schedule = (live.get("status") or {}).get("lastScheduleTime")
-    if decision.halted and apply_cronjob:  # otherwise the halt's flip has just done it
-        await delete_jobs(ctx, ref, ctx.sources.active_jobs(ref.namespace, ref.name), decision)
+    if plan.delete_active_jobs:
+        jobs = ctx.sources.active_jobs(ref.namespace, ref.name)
+        await delete_jobs(ctx, ref, jobs, plan.decision)
     new_status = status.strategy_status(
         current,
         generation=ref.generation,
-        verdict=verdict,
-        decision=decision,
-        cronjob_name=name,
+        verdict=plan.verdict,
+        decision=plan.decision,
+        cronjob_name=plan.cronjob_name,
         last_schedule_time=last_schedule,
-        now=now,
+        now=plan.now,
     )
     if new_status != current:
         await write_status(ctx, ref, new_status, lambda fresh: _recompute(fresh, new_status))
-    _transition_events(ctx, ref, current, verdict, decision)
+    _transition_events(ctx, ref, current, plan.verdict, plan.decision)
+    own_suspend = bool(plan.spec and plan.spec.suspend)
     _export_strategy(
-        ctx, ref, verdict, decision, suspended=suspended, own_suspend=bool(spec and spec.suspend)
+        ctx, ref, plan.verdict, plan.decision, suspended=plan.suspended, own_suspend=own_suspend
     )
 
 
