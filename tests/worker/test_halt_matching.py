@@ -85,6 +85,18 @@ def test_verdict_separates_halt_and_reduce_only() -> None:
     assert result.halted_by == ("stop",) and result.reduce_only_by == ("calm",)
 
 
+def test_the_guard_judges_expiry_by_its_clock() -> None:
+    """A halt expiring at NOW applies just before and not at NOW, as the injected clock says."""
+
+    class One:
+        def list(self) -> list[Halt]:
+            return [Halt("stop", halt_spec(expiresAt=NOW.isoformat()))]
+
+    before = HaltGuard(One(), PROD, clock=lambda: NOW - timedelta(seconds=1))
+    assert before.check().halted
+    assert not HaltGuard(One(), PROD, clock=lambda: NOW).check().halted
+
+
 def test_an_unreadable_source_raises_halt_state_unknown() -> None:
     """The guard passes the source's failure on; it never answers 'no halts'."""
 
@@ -93,7 +105,7 @@ def test_an_unreadable_source_raises_halt_state_unknown() -> None:
             raise HaltStateUnknown("apiserver down")
 
     with pytest.raises(HaltStateUnknown):
-        HaltGuard(Broken(), PROD).check(NOW)
+        HaltGuard(Broken(), PROD, clock=lambda: NOW).check()
 
 
 def test_a_cluster_is_configured_by_kubeconfig() -> None:

@@ -22,6 +22,9 @@ from alchemiser.operator.settings import OperatorSettings
 
 Emit = Callable[[Mapping[str, Any], str, str, str], None]  # (object ref, type, reason, message)
 
+# The clock every workflow decides by (timezone-aware UTC); injected so tests set the time.
+# Only elapsed durations for metrics and logs read time.monotonic() directly.
+Clock = Callable[[], datetime]
 STATUS_RETRIES: Final = 5
 
 
@@ -152,7 +155,7 @@ class Context:
     settings: OperatorSettings
     kube: Kube
     emit: Emit
-    clock: Callable[[], datetime] = utcnow
+    clock: Clock = utcnow
     sources: Sources = field(default_factory=Sources)
     gauge: StateGauge = field(default_factory=StateGauge)
     cronjob_generations: dict[Key, int] = field(default_factory=dict)

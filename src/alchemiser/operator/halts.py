@@ -33,7 +33,7 @@ class Propagation:
 
     affected: int
     seconds: float  # from the start of propagation until the last CronJob was flipped
-    suspended_at: float  # wall-clock time (Unix seconds) when the last CronJob was flipped
+    suspended_at: float  # ctx.clock() time (Unix seconds) when the last CronJob was flipped
     failures: int  # CronJobs not flipped (the caller retries)
 
 
@@ -75,7 +75,7 @@ async def propagate(ctx: Context, halt: halting.HaltView, *, gone: bool = False)
     if not gone and halt.is_active(now):
         affected = sum(1 for ref in selected if halt.matches(ref.namespace, ref.labels))
     ctx.spawn(settle(ctx, halt.name, selected), name=f"settle {halt.name}")
-    return Propagation(affected, seconds, time.time(), len(failures))
+    return Propagation(affected, seconds, ctx.clock().timestamp(), len(failures))
 
 
 async def settle(ctx: Context, halt_name: str, refs: list[StrategyRef]) -> None:

@@ -4,8 +4,8 @@ Rule: orchestration only. What a finished Job's result says comes from results
 (pure); the status from status (pure); API calls go through kube.Kube.
 """
 
-import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Final
 
 from alchemiser.api import runtime
@@ -89,13 +89,15 @@ async def record_run(ctx: Context, job: Mapping[str, Any]) -> bool:
         if last_run.get("message"):
             summary += f"; {last_run['message']}"
         ctx.emit(ref.object_ref(), kind, "RunFinished", summary)
-    _export_run(namespace, strategy, last_run, result is not None)
+    _export_run(namespace, strategy, last_run, result is not None, ctx.clock())
     ctx.recorded_jobs.add(uid)
     await ctx.kube.annotate_job(namespace, job_name, {ANNOTATION_RESULT: str(last_run["outcome"])})
     return True
 
 
-def _export_run(namespace: str, strategy: str, last_run: Mapping[str, Any], parsed: bool) -> None:
+def _export_run(
+    namespace: str, strategy: str, last_run: Mapping[str, Any], parsed: bool, now: datetime
+) -> None:
     outcome = str(last_run["outcome"])
     labels = {"namespace": namespace, "strategy": strategy}
     metrics.RUNS.labels(outcome=outcome, **labels).inc()
@@ -103,7 +105,7 @@ def _export_run(namespace: str, strategy: str, last_run: Mapping[str, Any], pars
     metrics.ORDERS.labels(outcome="rejected", **labels).inc(last_run.get("ordersRejected", 0))
     metrics.NOTIONAL.labels(**labels).inc(max(0.0, float(last_run.get("notional", 0.0))))
     finished = halting.parse_time(last_run.get("finishedAt"))
-    stamp = finished.timestamp() if finished is not None else time.time()
+    stamp = (finished or now).timestamp()
     metrics.LAST_RUN.labels(**labels).set(stamp)
     if outcome != Outcome.FAILED.value:
         metrics.LAST_SUCCESS.labels(**labels).set(stamp)

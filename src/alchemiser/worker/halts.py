@@ -9,7 +9,7 @@ whether that is acceptable is the caller's decision (`--no-halt-check`, `--broke
 """
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,16 +113,30 @@ def selects(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
     return True
 
 
-class HaltGuard:
-    """Answers "which halts apply to this strategy now?" from a source, failing closed."""
+def utc_now() -> datetime:
+    """The wall clock in UTC: HaltGuard's default clock."""
+    return datetime.now(UTC)
 
-    def __init__(self, source: HaltSource, strategy: StrategyRef) -> None:
+
+class HaltGuard:
+    """Answers "which halts apply to this strategy now?" from a source, failing closed.
+
+    `clock` says what "now" is (expiry is judged by it); tests pass a fixed one.
+    """
+
+    def __init__(
+        self,
+        source: HaltSource,
+        strategy: StrategyRef,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._source = source
         self._strategy = strategy
+        self._clock = clock
 
-    def check(self, now: datetime | None = None) -> HaltVerdict:
+    def check(self) -> HaltVerdict:
         """Read the halts now; raises HaltStateUnknown when they cannot be read."""
-        return verdict(self._source.list(), self._strategy, now or datetime.now(UTC))
+        return verdict(self._source.list(), self._strategy, self._clock())
 
 
 class NoCluster:
