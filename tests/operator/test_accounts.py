@@ -1,6 +1,6 @@
 """One broker account, one strategy: the older claimant keeps it, paper and live differ."""
 
-from alchemiser.operator.accounts import Claimant, conflict
+from alchemiser.operator.accounts import Claimant, Claims, claimant, conflict
 
 OLD = "2026-11-01T00:00:00Z"
 NEW = "2026-12-01T00:00:00Z"
@@ -55,3 +55,21 @@ def test_ties_in_age_are_broken_by_name() -> None:
     """Created in the same second: prod/a keeps the account, prod/b is refused."""
     a, b = _c("a", OLD, account="PA1"), _c("b", OLD, account="PA1")
     assert conflict(a, [b]) is None and conflict(b, [a]) is not None
+
+
+def test_the_claims_index_finds_conflicts_and_forgets_deleted_strategies() -> None:
+    """Claims updated as strategies are seen; a forgotten older claimant frees the account."""
+    claims = Claims()
+    spec = {"mode": "paper", "broker": {"credentialsSecret": "alpaca"}}
+    old = claimant("prod", "a", OLD, spec, {})
+    new = claimant(
+        "prod", "b", NEW, {"broker": {"credentialsSecret": "other"}}, {"account": {"number": "PA9"}}
+    )
+    claims.update(old)
+    claims.update(new)
+    assert claims.conflict(new) is None
+    claims.update(claimant("prod", "a", OLD, spec, {"account": {"number": "PA9"}}))
+    message = claims.conflict(new)
+    assert message is not None and "paper account PA9" in message
+    claims.forget("prod", "a")
+    assert claims.conflict(new) is None

@@ -7,8 +7,9 @@ live strategy never collide). dryRun strategies submit nothing and claim no acco
 Of two claimants the older one (creationTimestamp, then namespace/name) keeps it.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 DRY_RUN = "dryRun"
 
@@ -57,3 +58,63 @@ def conflict(me: Claimant, others: Iterable[Claimant]) -> str | None:
                 "one broker account takes one strategy"
             )
     return None
+
+
+Key = tuple[str, ...]
+
+
+def claimant(
+    namespace: str, name: str, created: str, spec: Mapping[str, Any], status: Mapping[str, Any]
+) -> Claimant:
+    """A strategy's claim from its wire spec and status (as kopf's index holds them)."""
+    broker = spec.get("broker") or {}
+    account = status.get("account") or {}
+    return Claimant(
+        namespace=namespace,
+        name=name,
+        created=created,
+        mode=str(spec.get("mode") or "paper"),
+        secret=str(broker.get("credentialsSecret") or ""),
+        endpoint=str(broker.get("endpoint") or ""),
+        account=str(account["number"]) if account.get("number") else None,
+    )
+
+
+def _keys(claim: Claimant) -> tuple[Key, ...]:
+    if claim.mode == DRY_RUN:
+        return ()
+    keys: list[Key] = [("secret", claim.namespace, claim.secret, claim.mode, claim.endpoint)]
+    if claim.account is not None:
+        keys.append(("account", claim.mode, claim.endpoint, claim.account))
+    return tuple(keys)
+
+
+@dataclass
+class Claims:
+    """Every known claim, indexed by what two strategies can share (so a check is cheap)."""
+
+    _by_key: dict[Key, dict[tuple[str, str], Claimant]] = field(default_factory=dict)
+    _keys: dict[tuple[str, str], tuple[Key, ...]] = field(default_factory=dict)
+
+    def update(self, claim: Claimant) -> None:
+        """Record a strategy's claim as it is now."""
+        self.forget(claim.namespace, claim.name)
+        who = (claim.namespace, claim.name)
+        keys = _keys(claim)
+        self._keys[who] = keys
+        for key in keys:
+            self._by_key.setdefault(key, {})[who] = claim
+
+    def forget(self, namespace: str, name: str) -> None:
+        """Drop a deleted strategy's claim."""
+        who = (namespace, name)
+        for key in self._keys.pop(who, ()):
+            holders = self._by_key.get(key, {})
+            holders.pop(who, None)
+            if not holders:
+                self._by_key.pop(key, None)
+
+    def conflict(self, claim: Claimant) -> str | None:
+        """Why `claim` may not trade: an older known strategy shares its account."""
+        others = {who: c for key in _keys(claim) for who, c in self._by_key.get(key, {}).items()}
+        return conflict(claim, others.values())

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from alchemiser.api import runtime
+from alchemiser.api import breakers, runtime
 from alchemiser.errors import KubeError
-from alchemiser.operator import builders, halting, metrics, status
+from alchemiser.operator import accounts, builders, halting, metrics, status, tripping
 from alchemiser.operator.kube import Conflict, Kube
 from alchemiser.operator.settings import OperatorSettings
 
@@ -42,9 +42,10 @@ class StrategyRef:
     uid: str
     generation: int | None
     resource_version: str | None
-    labels: Mapping[str, str]
+    labels: Mapping[str, str]  # as halts see them: its own plus alchemiser.io/strategy=<name>
     spec_json: str
     status_json: str
+    created: str = ""  # creationTimestamp: the older of two strategies keeps a shared account
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> "StrategyRef":
@@ -56,9 +57,10 @@ class StrategyRef:
             uid=metadata.get("uid", ""),
             generation=metadata.get("generation"),
             resource_version=metadata.get("resourceVersion"),
-            labels=dict(metadata.get("labels") or {}),
+            labels=breakers.strategy_labels(metadata["name"], metadata.get("labels") or {}) or {},
             spec_json=json.dumps(dict(body.get("spec") or {}), separators=(",", ":")),
             status_json=json.dumps(dict(body.get("status") or {}), separators=(",", ":")),
+            created=str(metadata.get("creationTimestamp") or ""),
         )
 
     @property
@@ -168,6 +170,10 @@ class Context:
     calm: asyncio.Event = field(default_factory=_calm)
     _urgent: int = 0
     background: set["asyncio.Task[None]"] = field(default_factory=set)
+    # Called once for each circuit-breaker halt created or renewed (notifications); must
+    # not block: it runs inside the run-recording workflow.
+    on_trip: Callable[[tripping.TripNotice], None] = tripping.no_notifier
+    claims: accounts.Claims = field(default_factory=accounts.Claims)  # who drives which account
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run `work` in the background, keeping a reference until it ends."""

@@ -16,6 +16,7 @@ import kopf
 import prometheus_client
 
 from alchemiser.api import runtime
+from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
 from alchemiser.operator import (
     context,
@@ -28,6 +29,7 @@ from alchemiser.operator import (
     runs,
     status,
     strategies,
+    tripping,
 )
 from alchemiser.operator.context import Context, Sources, StrategyRef
 from alchemiser.operator.events import EventPoster
@@ -226,6 +228,15 @@ def _register_strategies(registry: kopf.OperatorRegistry) -> None:
         if kwargs.get("type") == "DELETED":
             metadata = body.get("metadata") or {}
             strategies.forget_strategy(memo.context, metadata["namespace"], metadata["name"])
+            # Its breaker halts go too (a namespaced owner cannot own a cluster-scoped halt).
+            try:
+                await tripping.remove_halts(
+                    memo.context.kube, metadata["namespace"], metadata["name"]
+                )
+            except KubeError as error:
+                raise kopf.TemporaryError(
+                    f"breaker halts not yet deleted: {error}", delay=5
+                ) from None
 
 
 async def _enforce(

@@ -1,17 +1,30 @@
 """The run workflows: start a run now (the run-now annotation), record a finished run.
 
 Rule: orchestration only. What a finished Job's result says comes from results
-(pure); the status from status (pure); API calls go through kube.Kube.
+(pure); the status from status and runledger (pure); a breaker trip takes effect in
+tripping; API calls go through kube.Kube.
 """
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from alchemiser.api import runtime
-from alchemiser.api.result import Outcome
+from alchemiser.api import ledger, runtime
+from alchemiser.api.breakers import Trip
+from alchemiser.api.result import Outcome, RunResult
 from alchemiser.logs import get_logger
-from alchemiser.operator import builders, halting, metrics, results, status, strategies
+from alchemiser.operator import (
+    accounts,
+    builders,
+    halting,
+    metrics,
+    results,
+    runledger,
+    status,
+    strategies,
+    tripping,
+)
 from alchemiser.operator.context import Context, StrategyRef, write_status
 
 ANNOTATION_RESULT: Final = "alchemiser.io/result-recorded"
@@ -69,17 +82,7 @@ async def record_run(ctx: Context, job: Mapping[str, Any]) -> bool:
     fresh = await ctx.kube.get_strategy(namespace, strategy)
     if fresh is not None:
         ref = StrategyRef.from_body(fresh)
-        new_status = status.run_status(
-            ref.status, last_run=last_run, generation=ref.generation, now=ctx.clock()
-        )
-        await write_status(
-            ctx,
-            ref,
-            new_status,
-            lambda current: status.run_status(
-                current, last_run=last_run, generation=ref.generation, now=ctx.clock()
-            ),
-        )
+        await _record(ctx, ref, last_run, result)
         outcome = str(last_run["outcome"])
         kind = "Warning" if outcome == Outcome.FAILED.value else "Normal"
         summary = (
@@ -93,6 +96,63 @@ async def record_run(ctx: Context, job: Mapping[str, Any]) -> bool:
     ctx.recorded_jobs.add(uid)
     await ctx.kube.annotate_job(namespace, job_name, {ANNOTATION_RESULT: str(last_run["outcome"])})
     return True
+
+
+async def _record(
+    ctx: Context, ref: StrategyRef, last_run: Mapping[str, Any], result: RunResult | None
+) -> None:
+    """Write lastRun and the breakers' memory; first trip the breakers the run tripped.
+
+    Halts come before the status: a run record that fails half-way is retried, and the
+    halts' deterministic names make the retry a no-op for those already created.
+    """
+    spec, _ = strategies.parse_spec(ref)
+    now = ctx.clock()
+    outcome = str(last_run["outcome"])
+    job = str(last_run["job"])
+
+    def memory(current: Mapping[str, Any]) -> runledger.RunEffects:
+        previous = (current.get("lastRun") or {}).get("job")
+        return runledger.after_run(
+            current,
+            job=job,
+            outcome=outcome,
+            result=result,
+            spec=spec,
+            finished=now,
+            previous_job=previous,
+        )
+
+    trips = memory(ref.status).trips
+    created: list[tuple[Trip, str]] = []
+    if trips and spec is not None and spec.breakers is not None:
+        created = await tripping.trip(
+            ctx.kube,
+            ctx.emit,
+            ctx.on_trip,
+            strategy=ref.object_ref(),
+            breakers=spec.breakers,
+            trips=trips,
+            now=now,
+        )
+    equity = result.account.equity if result is not None and result.account else None
+
+    def compute(current: Mapping[str, Any]) -> dict[str, Any]:
+        marked = runledger.with_trips(memory(current).status, created, equity=equity, now=now)
+        return status.run_status(marked, last_run=last_run, generation=ref.generation, now=now)
+
+    new_status = compute(ref.status)
+    await write_status(ctx, ref, new_status, compute)
+    if spec is not None and (spec.breakers is not None or ledger.needs_ledger(spec)):
+        entry = runledger.ledger_of(new_status, now)
+        await ctx.kube.apply(builders.build_ledger(ref.identity, entry.to_json()))
+    # The resync sweep re-checks every strategy's claim; recording it here means the
+    # sweep compares it with the others' at once, not after the index caught up.
+    ctx.claims.update(
+        accounts.claimant(
+            ref.namespace, ref.name, ref.created, json.loads(ref.spec_json), new_status
+        )
+    )
 
 
 def _export_run(

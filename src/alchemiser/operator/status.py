@@ -26,6 +26,9 @@ CREDENTIALS_MISSING: Final = "CredentialsMissing"
 ACCOUNT_IN_USE: Final = "AccountInUse"
 RECONCILED: Final = "Reconciled"
 
+# Status fields only a recorded run writes (runs.py); a reconcile carries them over.
+RUN_FIELDS: Final = ("breakers", "runsToday", "account")
+
 STATE_READY: Final = "ready"
 STATE_NOT_READY: Final = "not_ready"
 STATE_HALTED: Final = "halted"
@@ -174,7 +177,7 @@ def strategy_status(
     last_schedule_time: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """The strategy's whole status after a reconcile; lastRun is carried over untouched."""
+    """The strategy's whole status after a reconcile; lastRun and RUN_FIELDS carried over."""
     current = current or {}
     conditions: list[dict[str, Any]] = list(current.get("conditions") or [])
     conditions = set_condition(
@@ -209,7 +212,7 @@ def strategy_status(
     status: dict[str, Any] = {
         key: value
         for key, value in current.items()
-        if key in ("lastRun", "lastScheduleTime", "cronJobName")
+        if key in ("lastRun", "lastScheduleTime", "cronJobName", *RUN_FIELDS)
     }
     status.update(
         {

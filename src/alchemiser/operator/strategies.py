@@ -8,6 +8,7 @@ here and differ only in what they observe: `reconcile` (kopf saw a change),
 """
 
 import contextlib
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,11 +18,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from alchemiser.api import Mode, TradingStrategySpec, runtime
+from alchemiser.api import Mode, TradingStrategySpec, ledger, runtime
 from alchemiser.api.parameters import parse_parameters
 from alchemiser.errors import ConfigError, KubeError
 from alchemiser.logs import get_logger
-from alchemiser.operator import builders, halting, metrics, status
+from alchemiser.operator import accounts, builders, halting, metrics, runledger, status
 from alchemiser.operator.context import Context, StrategyRef, write_status
 from alchemiser.operator.settings import OperatorSettings
 
@@ -55,6 +56,7 @@ class Observation:
     now: datetime
     cronjob: CronJobSeen | Mapping[str, Any] | None = CronJobSeen.NOT_LOOKED
     credentials: SecretCheck | None = None
+    account_problem: str | None = None  # an older strategy drives this one's broker account
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class StrategyPlan:
     suspend_existing: bool  # invalid spec: suspend whatever CronJob exists, build none
     delete_active_jobs: bool  # halted and no halt flip did it: delete the active Jobs
     last_schedule_time: str | None  # as known without an apply (an apply's answer wins)
+    ledger: Mapping[str, Any] | None = None  # the run ledger ConfigMap to apply with the CronJob
 
 
 def parse_spec(ref: StrategyRef) -> tuple[TradingStrategySpec | None, str | None]:
@@ -106,10 +109,11 @@ def credentials_problem(namespace: str, secret: str, keys: frozenset[str] | None
 
 
 def credentials_recheck_needed(status_: Mapping[str, Any]) -> bool:
-    """The resync sweep re-reads the Secret only while it is reported missing (recovery)."""
+    """The resync sweep re-reads the Secret only while it is reported missing (recovery),
+    or while the account is reported in use (the whole verdict is then recomputed)."""
     for condition in status_.get("conditions") or ():
         if condition.get("type") == status.READY:
-            return bool(condition.get("reason") == status.CREDENTIALS_MISSING)
+            return condition.get("reason") in (status.CREDENTIALS_MISSING, status.ACCOUNT_IN_USE)
     return True
 
 
@@ -140,18 +144,23 @@ def _verdict(
     ref: StrategyRef,
     spec: TradingStrategySpec | None,
     spec_error: str | None,
-    credentials: SecretCheck | None,
+    seen: Observation,
     settings: OperatorSettings,
 ) -> status.Readiness:
-    """Ready or not: from the spec, its parameters, the live gate and the Secret as read."""
+    """Ready or not: from the spec, its parameters, the live gate, the Secret as read and
+    the account claims (checked every time: they change with other strategies' runs)."""
     if spec is None:
         return status.readiness(spec_error=spec_error)
-    if credentials is None:
-        return _kept_verdict(ref.status, ref)
+    if seen.credentials is None:
+        kept = _kept_verdict(ref.status, ref)
+        if seen.account_problem is not None and kept.ready:
+            return status.readiness(account_problem=seen.account_problem)
+        return kept
     return status.readiness(
         parameters_error=_parameter_errors(spec),
         live_blocked=spec.mode == Mode.LIVE and not settings.allow_live_trading,
-        credentials_problem=credentials.problem,
+        credentials_problem=seen.credentials.problem,
+        account_problem=seen.account_problem,
         cronjob_name=builders.cronjob_name(ref.name),
     )
 
@@ -159,7 +168,7 @@ def _verdict(
 def plan_strategy(ref: StrategyRef, seen: Observation, settings: OperatorSettings) -> StrategyPlan:
     """Decide what one reconcile does: CronJob apply or suspend, Job deletion, verdict (pure)."""
     spec, spec_error = parse_spec(ref)
-    verdict = _verdict(ref, spec, spec_error, seen.credentials, settings)
+    verdict = _verdict(ref, spec, spec_error, seen, settings)
     decision = halting.decide(seen.halts, ref.namespace, ref.labels, seen.now)
     suspended = spec is None or spec.suspend or decision.halted or not verdict.ready
     desired = None
@@ -184,7 +193,17 @@ def plan_strategy(ref: StrategyRef, seen: Observation, settings: OperatorSetting
         suspend_existing=spec is None,
         delete_active_jobs=decision.halted and seen.cronjob is not CronJobSeen.FLIPPED,
         last_schedule_time=last_schedule,
+        ledger=_ledger(ref, spec, seen.now) if desired is not None else None,
     )
+
+
+def _ledger(
+    ref: StrategyRef, spec: TradingStrategySpec | None, now: datetime
+) -> Mapping[str, Any] | None:
+    """The run ledger, when a limit of the spec needs it before the first run is recorded."""
+    if spec is None or not ledger.needs_ledger(spec):
+        return None
+    return builders.build_ledger(ref.identity, runledger.ledger_of(ref.status, now).to_json())
 
 
 async def reconcile(ctx: Context, ref: StrategyRef) -> None:
@@ -237,7 +256,12 @@ async def observe(
     if secret is not None:
         keys = await ctx.kube.secret_keys(ref.namespace, secret)
         credentials = SecretCheck(credentials_problem(ref.namespace, secret, keys))
-    return Observation(ctx.sources.halts(), ctx.clock(), cronjob, credentials)
+    claim = accounts.claimant(
+        ref.namespace, ref.name, ref.created, json.loads(ref.spec_json), ref.status
+    )
+    ctx.claims.update(claim)
+    problem = ctx.claims.conflict(claim)
+    return Observation(ctx.sources.halts(), ctx.clock(), cronjob, credentials, problem)
 
 
 async def apply_plan(ctx: Context, ref: StrategyRef, plan: StrategyPlan) -> None:
@@ -249,6 +273,8 @@ async def apply_plan(ctx: Context, ref: StrategyRef, plan: StrategyPlan) -> None
     if plan.apply is not None:
         if plan.repair:
             log.info("repairing CronJob drift", namespace=ref.namespace, cronjob=plan.cronjob_name)
+        if plan.ledger is not None:  # before the CronJob: a run must find it
+            await ctx.kube.apply(plan.ledger)
         live, created = await ctx.kube.apply(plan.apply)
         _cronjob_events(ctx, ref, live, created)
         last_schedule = (live.get("status") or {}).get("lastScheduleTime")
@@ -276,8 +302,9 @@ async def apply_plan(ctx: Context, ref: StrategyRef, plan: StrategyPlan) -> None
 def _recompute(fresh: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
     """Our fields from `wanted` over a fresher status, keeping a newer lastRun/run condition."""
     merged = dict(wanted)
-    if "lastRun" in fresh:
-        merged["lastRun"] = fresh["lastRun"]
+    for key in ("lastRun", *status.RUN_FIELDS):
+        if key in fresh:
+            merged[key] = fresh[key]
     fresh_run = [c for c in fresh.get("conditions") or () if c.get("type") == "LastRunSucceeded"]
     if fresh_run:
         others = [c for c in wanted.get("conditions") or () if c.get("type") != "LastRunSucceeded"]
@@ -345,6 +372,7 @@ def forget_strategy(ctx: Context, namespace: str, name: str) -> None:
     ctx.gauge.forget((namespace, name))
     ctx.cronjob_generations.pop((namespace, name), None)
     ctx.locks.pop((namespace, name), None)
+    ctx.claims.forget(namespace, name)
 
 
 async def delete_jobs(
