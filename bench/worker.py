@@ -168,7 +168,8 @@ def rebalance(concurrency: int) -> tuple[float, float]:
             labels={},
         )
         deps = pipeline.Deps(
-            broker=adapter,
+            market=adapter,
+            execution=adapter,
             halts=halts.HaltGuard(halts.NoCluster(), halts.StrategyRef("bench", {})),
             strategies=REGISTRY,
             combine=combine,

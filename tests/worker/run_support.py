@@ -92,7 +92,8 @@ def deps(
         source or Halts(), halts.StrategyRef(namespace="team-a", labels={"tier": "prod"})
     )
     return pipeline.Deps(
-        broker=adapter,
+        market=adapter,
+        execution=adapter,
         halts=guard,
         strategies=REGISTRY,
         combine=combine,

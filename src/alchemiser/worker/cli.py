@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
         )
         with _broker(args, config) as broker:
             deps = pipeline.Deps(
-                broker=broker,
+                market=broker,
+                execution=broker,
                 halts=halts.HaltGuard(
                     _halt_source(args, environ),
                     halts.StrategyRef(namespace=config.namespace, labels=config.labels),

@@ -39,7 +39,7 @@ from alchemiser.errors import (
     RiskRejected,
 )
 from alchemiser.logs import get_logger
-from alchemiser.worker.broker.port import Broker, BrokerOrder, OrderKind, OrderRequest
+from alchemiser.worker.broker.port import BrokerOrder, Execution, OrderKind, OrderRequest
 from alchemiser.worker.planner import PlannedOrder
 from alchemiser.worker.risk import Decision
 
@@ -89,7 +89,7 @@ class Executor:
 
     def __init__(
         self,
-        broker: Broker,
+        broker: Execution,
         *,
         stop: threading.Event,
         gate: Callable[[PlannedOrder], None],
@@ -361,7 +361,7 @@ def unfilled_qty(order: BrokerOrder) -> float:
     return max(float(rest), 0.0)
 
 
-def cancel_open_orders(broker: Broker, prefix: str, since: datetime, logger: Any) -> None:
+def cancel_open_orders(broker: Execution, prefix: str, since: datetime, logger: Any) -> None:
     """Cancel every open order whose client order id starts with `prefix` (one run's)."""
     try:
         orders = broker.orders_since(since)

@@ -2,8 +2,9 @@
 
 Rule: the order of a run is fixed here and nowhere else: halts, market hours,
 account/positions/bars, strategies, combine, plan, risk, submit sells, wait for
-their fills, halts again, plan and submit buys, result. Every collaborator (broker,
-halt guard, strategies, clock, stop event) is passed in. Missing data, a strategy
+their fills, halts again, plan and submit buys, result. Every collaborator (the
+market-data and execution ports, halt guard, strategies, clock, stop event) is
+passed in. Missing data, a strategy
 error or an unreadable halt state mean no orders and outcome Failed: there is no
 fallback to cash. A stop (SIGTERM) ends submitting at once and, unless only a
 ReduceOnly halt applies, cancels the open orders this run placed; outcome Halted.
@@ -35,7 +36,15 @@ from alchemiser.errors import (
 )
 from alchemiser.logs import get_logger
 from alchemiser.worker import ids, planner, risk
-from alchemiser.worker.broker.port import Account, Broker, BrokerOrder, OrderKind, Position, Side
+from alchemiser.worker.broker.port import (
+    Account,
+    BrokerOrder,
+    Execution,
+    MarketData,
+    OrderKind,
+    Position,
+    Side,
+)
 from alchemiser.worker.clock import Session, open_session
 from alchemiser.worker.config import RunConfig
 from alchemiser.worker.execution import (
@@ -62,9 +71,13 @@ Combine = Callable[[Sequence[Allocation], Sequence[Mapping[str, float]]], Mappin
 
 @dataclass(frozen=True)
 class Deps:
-    """The run's collaborators, wired by the entrypoint (or a test)."""
+    """The run's collaborators, wired by the entrypoint (or a test).
 
-    broker: Broker
+    `market` and `execution` are the two broker ports; one adapter may serve both.
+    """
+
+    market: MarketData
+    execution: Execution
     halts: HaltGuard
     strategies: Mapping[StrategyName, Strategy]
     combine: Combine
@@ -115,7 +128,8 @@ class _Run:
         self.config = config
         self.deps = deps
         self.state = state
-        self.broker = deps.broker
+        self.market = deps.market
+        self.execution = deps.execution
         self.log = log.bind(strategy=f"{config.namespace}/{config.name}", run_id=config.run_id)
         self.spec = config.spec
         self.settings = PlanSettings(
@@ -137,19 +151,19 @@ class _Run:
 
     def execute(self) -> tuple[Outcome, str]:
         verdict = self._halts()
-        session = open_session(self.broker.clock())
+        session = open_session(self.market.clock())
         self.state.since = datetime.combine(session.day, time(0), NEW_YORK)
         self.log.info("market is open", session=str(session.day))
         strategies, symbols = self._strategies()
         history = self._history(strategies, symbols, session)
         targets = self._targets(strategies, history)
         self.log.info("decided target weights", targets=dict(targets))
-        account = self.broker.account()
+        account = self.execution.account()
         if account.trading_blocked:
             raise OrderRejected("the broker account is blocked from trading")
-        positions = self.broker.positions()
+        positions = self.execution.positions()
         held = {p.symbol for p in positions if p.qty > 0}
-        prices = dict(self.broker.latest_prices(sorted(set(targets) | held)))
+        prices = dict(self.market.latest_prices(sorted(set(targets) | held)))
         view = self._view(account, positions, prices, targets)
         today = self._today_notional(session, prices)
         if self.config.dry_run:
@@ -199,7 +213,7 @@ class _Run:
         lookback = max(days for _, _, days in strategies)
         end = datetime.combine(session.day, time(0), NEW_YORK)
         start = end - timedelta(days=calendar_days_for(max(lookback, 1)))
-        bars = self.broker.daily_bars(sorted(symbols), start, end)
+        bars = self.market.daily_bars(sorted(symbols), start, end)
         closes: dict[str, tuple[float, ...]] = {}
         for symbol in sorted(symbols):
             # Stamped before the session's New York midnight = dated before the session.
@@ -251,7 +265,7 @@ class _Run:
         )
         known = earlier.fractionable if earlier else {}
         trading = planner.drifting(rough, targets, self.settings.rebalance_threshold) - set(known)
-        assets = self.broker.assets(sorted(trading)) if trading else {}
+        assets = self.market.assets(sorted(trading)) if trading else {}
         return PortfolioView(
             equity=account.equity,
             cash_available=min(account.cash, account.buying_power),
@@ -265,7 +279,7 @@ class _Run:
     def _today_notional(self, session: Session, prices: Mapping[str, float]) -> float:
         midnight = datetime.combine(session.day, time(0), NEW_YORK)
         total = 0.0
-        for order in self.broker.orders_since(midnight):
+        for order in self.execution.orders_since(midnight):
             if order.client_order_id.startswith(self.prefix) or order.status == "rejected":
                 continue
             total += _order_value(order, prices)
@@ -347,7 +361,7 @@ class _Run:
         verdict: HaltVerdict,
     ) -> tuple[Outcome, str]:
         executor = Executor(
-            self.broker,
+            self.execution,
             stop=self.deps.stop,
             gate=self._gate,
             concurrency=self.deps.concurrency,
@@ -372,8 +386,8 @@ class _Run:
         self._stop_if_needed()
 
         verdict = self._halts()
-        account = self.broker.account()
-        positions = self.broker.positions()
+        account = self.execution.account()
+        positions = self.execution.positions()
         after = self._view(account, positions, dict(view.prices), targets, view)
         buys = planner.plan_buys(after, targets, self.settings)
         spent = today + sum(_leg_value(leg, fills) for leg in spent_legs)
@@ -431,12 +445,12 @@ class _Run:
         verdict: HaltVerdict,
     ) -> risk.Decision:
         """The re-peg of a leg's unfilled rest at the latest trade, judged on fresh figures."""
-        price = self.broker.latest_prices([order.symbol]).get(order.symbol)
+        price = self.market.latest_prices([order.symbol]).get(order.symbol)
         if price is None:
             raise DataUnavailable(f"no latest trade for {order.symbol}")
         repeg = planner.repeg(order, unfilled, price, self.settings)
-        account = self.broker.account()
-        positions = self.broker.positions()
+        account = self.execution.account()
+        positions = self.execution.positions()
         prices = {**base.prices, order.symbol: price}
         view = PortfolioView(
             equity=account.equity,
@@ -461,7 +475,7 @@ class _Run:
         """Today's notional from the broker, this run's included: filled, plus still open."""
         since = self.state.since or self.deps.now() - timedelta(days=1)
         total = 0.0
-        for order in self.broker.orders_since(since):
+        for order in self.execution.orders_since(since):
             if order.is_terminal:
                 total += order.filled_qty * (order.filled_avg_price or 0.0)
             else:
@@ -538,7 +552,7 @@ def _cancel_own_orders(config: RunConfig, deps: Deps, state: RunRecord) -> None:
     except HaltStateUnknown:
         pass  # unknown: the safe side is to cancel
     since = state.since or deps.now() - timedelta(days=1)
-    cancel_open_orders(deps.broker, ids.run_prefix(config.uid, config.run_id), since, log)
+    cancel_open_orders(deps.execution, ids.run_prefix(config.uid, config.run_id), since, log)
 
 
 def _order_value(order: BrokerOrder, prices: Mapping[str, float]) -> float:

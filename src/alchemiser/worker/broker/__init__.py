@@ -1,5 +1,6 @@
 """The broker port and its adapters.
 
 Rule: only `alchemiser.worker.broker.alpaca` imports alpaca; everything else in the
-worker talks to a `Broker` (the port) and sees only the value types defined there.
+worker talks to the ports (`MarketData` and `Execution`, both together `Broker`)
+and sees only the value types defined in `port`.
 """

@@ -1,6 +1,11 @@
-"""The broker port: what a trading run needs from a broker, in the worker's own types.
+"""The broker ports: what a trading run needs from a broker, in the worker's own types.
 
-Rule: pure declarations (a Protocol and frozen value types), no I/O. Adapters raise
+Two ports, as NautilusTrader keeps them apart: `MarketData` (clock, assets, bars,
+latest trades) and `Execution` (account, positions, orders). A run reads the market
+through the first and trades through the second; the executor sees only `Execution`.
+`Broker` is both, for an adapter that serves both (Alpaca, the paper exchange).
+
+Rule: pure declarations (Protocols and frozen value types), no I/O. Adapters raise
 only `BrokerUnavailable` (retryable), `OrderRejected` (permanent), `CredentialsError`
 and `DataUnavailable`, never a foreign library's error.
 """
@@ -116,16 +121,8 @@ class BrokerOrder:
         return self.status in TERMINAL_STATUSES
 
 
-class Broker(Protocol):
-    """The operations a trading run performs against a broker."""
-
-    def account(self) -> Account:
-        """Return the account figures."""
-        ...
-
-    def positions(self) -> Sequence[Position]:
-        """Return every open position."""
-        ...
+class MarketData(Protocol):
+    """The market-data half of a broker: the clock, reference data and prices (reads only)."""
 
     def clock(self) -> BrokerClock:
         """Return the broker's market clock."""
@@ -145,6 +142,18 @@ class Broker(Protocol):
         """Return the latest trade price per symbol in one batched request."""
         ...
 
+
+class Execution(Protocol):
+    """The execution half of a broker: the account, its positions and its orders."""
+
+    def account(self) -> Account:
+        """Return the account figures."""
+        ...
+
+    def positions(self) -> Sequence[Position]:
+        """Return every open position."""
+        ...
+
     def submit(self, order: OrderRequest) -> BrokerOrder:
         """Submit one order; raises OrderRejected or BrokerUnavailable."""
         ...
@@ -160,3 +169,7 @@ class Broker(Protocol):
     def cancel(self, order_id: str) -> None:
         """Ask the broker to cancel an open order."""
         ...
+
+
+class Broker(MarketData, Execution, Protocol):
+    """Both halves in one adapter, as Alpaca and the paper exchange provide them."""
