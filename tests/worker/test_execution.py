@@ -11,8 +11,26 @@ from alchemiser.errors import BrokerUnavailable, HaltActive, OrderRejected
 from alchemiser.worker.broker.port import BrokerOrder, OrderRequest, Side
 from alchemiser.worker.execution import Executor, LegStatus
 from alchemiser.worker.planner import PlannedOrder
+from alchemiser.worker.risk import ApprovedOrder, Limits, RiskContext, check
 
-ORDER = PlannedOrder("SPY", Side.BUY, 500.0, notional=1_000.0)
+
+def approve(order: PlannedOrder) -> ApprovedOrder:
+    """The order approved by the risk engine in a roomy account (the executor takes no other)."""
+    context = RiskContext(
+        limits=Limits(),
+        equity=100_000.0,
+        holdings={},
+        position_values={},
+        prices={order.symbol: order.reference_price},
+        buying_power=50_000.0,
+        strategy_symbols=frozenset({order.symbol}),
+    )
+    (decision,) = check([order], context)
+    assert decision.approved is not None, decision.reason
+    return decision.approved
+
+
+ORDER = approve(PlannedOrder("SPY", Side.BUY, 500.0, notional=1_000.0))
 
 
 def broker_order(cid: str, status: str = "accepted") -> BrokerOrder:
@@ -118,7 +136,7 @@ def test_a_stop_or_a_closed_gate_sends_nothing(how: str) -> None:
     broker = Scripted(["ok"])
     stop = threading.Event()
 
-    def refuse(order: PlannedOrder) -> None:
+    def refuse(order: ApprovedOrder) -> None:
         raise HaltActive("TradingHalt x is active (Halt)")
 
     if how == "stop":

@@ -1,11 +1,12 @@
 """The risk engine: every order passes or is rejected with a reason, never resized."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alchemiser.worker.broker.port import OrderKind, Side
 from alchemiser.worker.planner import PlannedOrder
-from alchemiser.worker.risk import Limits, RiskContext, check
+from alchemiser.worker.risk import ApprovedOrder, Limits, RiskContext, check, reduce_only_refusal
 
 SYMBOLS = ["AAA", "BBB", "CCC", "DDD"]
 PRICES = {"AAA": 10.0, "BBB": 100.0, "CCC": 250.0, "DDD": 1.5}
@@ -61,6 +62,8 @@ def test_every_order_gets_one_verdict_and_every_rejection_a_reason(
     for decision in decisions:
         assert decision.passed == (decision.reason is None)
         assert decision.reason is None or decision.reason.strip()
+        if decision.approved is not None:
+            assert decision.approved.order is decision.order
 
 
 @settings(max_examples=400, deadline=None)
@@ -154,3 +157,22 @@ def test_a_full_exit_passes_under_reduce_only() -> None:
     """Under a ReduceOnly halt, selling what is held passes."""
     sell = PlannedOrder("AAA", Side.SELL, 10.0, qty=10.0, closes_position=True)
     assert reason(sell, context(reduce_only_by="calm")) is None
+
+
+def test_only_the_risk_engine_can_approve_an_order() -> None:
+    """An ApprovedOrder built outside risk.check is refused, so the executor gets judged orders."""
+    buy = PlannedOrder("BBB", Side.BUY, 100.0, notional=5_000.0)
+    with pytest.raises(TypeError, match=r"only by risk\.check"):
+        ApprovedOrder(order=buy, held=0.0, approval=object())
+    (decision,) = check([buy], context())
+    assert decision.approved is not None and decision.approved.order == buy
+
+
+def test_the_reduce_only_rule_refuses_buys_and_oversized_sells() -> None:
+    """The one ReduceOnly rule: sells of at most what is held pass, buys and larger sells do not."""
+    sell = PlannedOrder("AAA", Side.SELL, 10.0, qty=10.0)
+    buy = PlannedOrder("AAA", Side.BUY, 10.0, notional=50.0)
+    assert reduce_only_refusal(sell, 10.0, "calm") is None
+    assert "calm (ReduceOnly)" in (reduce_only_refusal(sell, 9.0, "calm") or "")
+    assert "calm (ReduceOnly)" in (reduce_only_refusal(buy, 10.0, "calm") or "")
+    assert reduce_only_refusal(buy, 0.0, None) is None

@@ -4,8 +4,10 @@ Rule: an order is identified by its deterministic client order id. Before the fi
 submission the id is looked up (a re-run finds its own orders and sends nothing);
 after a retryable failure (timeout, connection error, 429, 5xx) the id is looked up
 again before the same order, with the same id, is retried (bounded, tenacity).
-Orders of one phase go out concurrently on a bounded pool. A `gate` runs before
-every submission (the halt check); a stop event (SIGTERM) ends submitting at once.
+Orders of one phase go out concurrently on a bounded pool. Only orders the risk
+engine approved are accepted (`risk.ApprovedOrder`, which only `risk.check` makes).
+A `gate` runs before every submission (the halt check); a stop event (SIGTERM) ends
+submitting at once.
 
 A limit order is settled with bounded re-pegs: after a bounded wait an unfilled order
 is canceled, the cancel confirmed (so the unfilled quantity is known and nothing can
@@ -41,7 +43,7 @@ from alchemiser.errors import (
 from alchemiser.logs import get_logger
 from alchemiser.worker.broker.port import BrokerOrder, Execution, OrderKind, OrderRequest
 from alchemiser.worker.planner import PlannedOrder
-from alchemiser.worker.risk import Decision
+from alchemiser.worker.risk import ApprovedOrder, Decision
 
 log = get_logger(__name__)
 
@@ -92,7 +94,7 @@ class Executor:
         broker: Execution,
         *,
         stop: threading.Event,
-        gate: Callable[[PlannedOrder], None],
+        gate: Callable[[ApprovedOrder], None],
         concurrency: int = 8,
         submit_attempts: int = 5,
         max_backoff: float = 2.0,
@@ -111,8 +113,8 @@ class Executor:
         # check reads already include the re-pegs before it.
         self._repeg_lock = threading.Lock()
 
-    def submit_all(self, orders: Sequence[tuple[PlannedOrder, str]]) -> list[Leg]:
-        """Submit (order, client order id) pairs concurrently; one Leg each, in order."""
+    def submit_all(self, orders: Sequence[tuple[ApprovedOrder, str]]) -> list[Leg]:
+        """Submit (approved order, client order id) pairs concurrently; one Leg each, in order."""
         if not orders:
             return []
         if self._concurrency == 1 or len(orders) == 1:
@@ -123,8 +125,9 @@ class Executor:
             futures = [pool.submit(self.submit, order, cid) for order, cid in orders]
             return [future.result() for future in futures]
 
-    def submit(self, order: PlannedOrder, client_order_id: str) -> Leg:
-        """Submit one order unless the broker already has its id; never raises for a leg."""
+    def submit(self, approved: ApprovedOrder, client_order_id: str) -> Leg:
+        """Submit an approved order unless the broker already has its id; never raises for a leg."""
+        order = approved.order
         bound = self._log.bind(
             client_order_id=client_order_id, symbol=order.symbol, side=order.side
         )
@@ -135,7 +138,7 @@ class Executor:
             if existing is not None:
                 bound.info("order already existed; not submitted again", status=existing.status)
                 return Leg(order, client_order_id, LegStatus.EXISTING, existing)
-            placed = self._submit_with_retries(order, client_order_id)
+            placed = self._submit_with_retries(approved, client_order_id)
         except _Stopped:
             return Leg(order, client_order_id, LegStatus.STOPPED, reason="run stopped")
         except (HaltActive, RiskRejected) as error:
@@ -155,7 +158,8 @@ class Executor:
         bound.info("submitted order", amount=order.amount, status=placed.status)
         return Leg(order, client_order_id, LegStatus.SUBMITTED, placed)
 
-    def _submit_with_retries(self, order: PlannedOrder, client_order_id: str) -> BrokerOrder:
+    def _submit_with_retries(self, approved: ApprovedOrder, client_order_id: str) -> BrokerOrder:
+        order = approved.order
         request = OrderRequest(
             symbol=order.symbol,
             side=order.side,
@@ -171,13 +175,13 @@ class Executor:
             wait=wait_random_exponential(multiplier=0.05, max=self._max_backoff),
             reraise=True,
         )
-        placed: BrokerOrder = retrying(self._attempt, order, request)
+        placed: BrokerOrder = retrying(self._attempt, approved, request)
         return placed
 
-    def _attempt(self, order: PlannedOrder, request: OrderRequest) -> BrokerOrder:
+    def _attempt(self, approved: ApprovedOrder, request: OrderRequest) -> BrokerOrder:
         if self._stop.is_set():
             raise _Stopped
-        self._gate(order)
+        self._gate(approved)
         try:
             return self._broker.submit(request)
         except BrokerUnavailable as error:
@@ -306,7 +310,7 @@ class Executor:
                 return Leg(found, cid, LegStatus.EXISTING, existing)
             with self._repeg_lock:
                 decision = plan.next_order(order, unfilled, filled)
-                if decision.reason is not None:
+                if decision.approved is None:
                     bound.warning("risk engine rejected a re-peg", reason=decision.reason)
                     reason = f"re-peg {attempt} rejected: {decision.reason}"
                     return Leg(decision.order, cid, LegStatus.REJECTED, reason=reason)
@@ -316,7 +320,7 @@ class Executor:
                     qty=unfilled,
                     limit_price=decision.order.limit_price,
                 )
-                return self.submit(decision.order, cid)
+                return self.submit(decision.approved, cid)
         except AlchemiserError as error:  # the rest is canceled: nothing is left unknown
             bound.warning("re-peg not sent", reason=f"{type(error).__name__}: {error}")
             reason = f"re-peg {attempt} not sent: {type(error).__name__}: {error}"

@@ -43,7 +43,6 @@ from alchemiser.worker.broker.port import (
     MarketData,
     OrderKind,
     Position,
-    Side,
 )
 from alchemiser.worker.clock import Session, open_session
 from alchemiser.worker.config import RunConfig
@@ -308,12 +307,12 @@ class _Run:
             reduce_only_by=", ".join(verdict.reduce_only_by) or None,
         )
 
-    def _judge(self, decisions: Sequence[risk.Decision]) -> list[PlannedOrder]:
+    def _judge(self, decisions: Sequence[risk.Decision]) -> list[risk.ApprovedOrder]:
         passed = []
         for decision in decisions:
             self.state.planned += 1
-            if decision.reason is None:
-                passed.append(decision.order)
+            if decision.approved is not None:
+                passed.append(decision.approved)
             else:
                 self.log.warning(
                     "risk engine rejected an order",
@@ -322,7 +321,7 @@ class _Run:
                     reason=decision.reason,
                 )
                 self.state.rejections.append(
-                    RejectionReport(symbol=decision.order.symbol, reason=decision.reason)
+                    RejectionReport(symbol=decision.order.symbol, reason=decision.reason or "")
                 )
         return passed
 
@@ -336,11 +335,12 @@ class _Run:
     ) -> tuple[Outcome, str]:
         plan = planner.plan(view, targets, self.settings)
         sells = self._judge(risk.check(plan.sells, self._context(view, symbols, today, 0, verdict)))
-        after = planner.after_sells(view, tuple(sells))
-        spent = today + sum(o.estimated_notional for o in sells)
+        after = planner.after_sells(view, tuple(a.order for a in sells))
+        spent = today + sum(a.order.estimated_notional for a in sells)
         context = self._context(after, symbols, spent, len(sells), verdict)
         buys = self._judge(risk.check(plan.buys, context))
-        for order in sells + buys:
+        for approved in sells + buys:
+            order = approved.order
             cid = self._id(order)
             self.log.info(
                 "would place order (dry run)",
@@ -482,14 +482,14 @@ class _Run:
                 total += _order_value(replace(order, filled_qty=0.0), prices)
         return total
 
-    def _submit(self, executor: Executor, orders: Sequence[PlannedOrder]) -> list[Leg]:
+    def _submit(self, executor: Executor, orders: Sequence[risk.ApprovedOrder]) -> list[Leg]:
         self._stop_if_needed()
         self._halts()  # before every batch, and the gate before every order
-        legs = executor.submit_all([(order, self._id(order)) for order in orders])
+        legs = executor.submit_all([(order, self._id(order.order)) for order in orders])
         self.state.legs.extend(legs)
         return legs
 
-    def _gate(self, order: PlannedOrder) -> None:
+    def _gate(self, approved: risk.ApprovedOrder) -> None:
         """Runs before every submission: the halt state right now decides."""
         try:
             verdict = self.deps.halts.check()
@@ -501,9 +501,10 @@ class _Run:
             self.state.halted_by = ", ".join(verdict.halted_by)
             self.deps.stop.set()
             raise HaltActive(f"TradingHalt {self.state.halted_by} is active (Halt)")
-        if verdict.reduce_only and order.side is Side.BUY:
-            names = ", ".join(verdict.reduce_only_by)
-            raise RiskRejected(f"TradingHalt {names} (ReduceOnly) allows only position-reducing")
+        halts = ", ".join(verdict.reduce_only_by) or None
+        refusal = risk.reduce_only_refusal(approved.order, approved.held, halts)
+        if refusal is not None:
+            raise RiskRejected(refusal)
 
     def _stop_if_needed(self) -> None:
         if self.state.halted_by:

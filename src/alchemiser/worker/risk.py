@@ -10,6 +10,9 @@ orders), buying power (buys), maxPositionFraction after the order (buys). A re-p
 its leg's filled part counted against maxOrderNotional and its limit held within the
 collar of both the new latest trade and the trade the leg was planned at, so
 re-pegs never chase a moving price beyond the collar.
+
+An order that passes comes out as an `ApprovedOrder`, which only `check` can make;
+the executor accepts nothing else, so no order reaches the broker unjudged.
 """
 
 from collections.abc import Mapping, Sequence
@@ -53,17 +56,35 @@ class RiskContext:
     planned_prices: Mapping[str, float] = field(default_factory=dict)  # a re-peg: leg's plan price
 
 
+# Held only by this module: an ApprovedOrder made anywhere but check() is refused.
+_APPROVAL = object()
+
+
+@dataclass(frozen=True)
+class ApprovedOrder:
+    """A planned order the risk engine passed; only `check` makes one (TypeError otherwise)."""
+
+    order: PlannedOrder
+    held: float  # the quantity of the symbol held when it was approved
+    approval: object = field(repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.approval is not _APPROVAL:
+            raise TypeError("an ApprovedOrder is made only by risk.check")
+
+
 @dataclass(frozen=True)
 class Decision:
     """The verdict on one order: `reason` is set exactly when it was rejected."""
 
     order: PlannedOrder
     reason: str | None = None
+    approved: ApprovedOrder | None = None  # set by check() exactly when it passed
 
     @property
     def passed(self) -> bool:
         """True when the order may be sent."""
-        return self.reason is None
+        return self.approved is not None
 
 
 @dataclass
@@ -80,8 +101,12 @@ def check(orders: Sequence[PlannedOrder], context: RiskContext) -> tuple[Decisio
     decisions = []
     for order in orders:
         reason = _reason(order, context, tally)
-        decisions.append(Decision(order=order, reason=reason))
-        if reason is None:
+        if reason is not None:
+            decisions.append(Decision(order=order, reason=reason))
+        else:
+            held = context.holdings.get(order.symbol, 0.0)
+            approved = ApprovedOrder(order=order, held=held, approval=_APPROVAL)
+            decisions.append(Decision(order=order, approved=approved))
             value = _notional(order, context)
             tally.orders += 1
             tally.notional += value
@@ -105,13 +130,22 @@ def _halt(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | Non
     return None
 
 
-def _reduce_only(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
-    if context.reduce_only_by is None:
+def reduce_only_refusal(order: PlannedOrder, held: float, halts: str | None) -> str | None:
+    """Under ReduceOnly halts (`halts` names them) only a sell of at most `held` passes.
+
+    The one home of the rule: the risk check applies it, and so does the pipeline's
+    gate before each submission, when a ReduceOnly halt appears mid-run.
+    """
+    if halts is None:
         return None
-    held = context.holdings.get(order.symbol, 0.0)
     if order.side is Side.SELL and order.qty is not None and order.qty <= held + EPSILON:
         return None
-    return f"TradingHalt {context.reduce_only_by} (ReduceOnly) allows only position-reducing orders"
+    return f"TradingHalt {halts} (ReduceOnly) allows only position-reducing orders"
+
+
+def _reduce_only(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
+    held = context.holdings.get(order.symbol, 0.0)
+    return reduce_only_refusal(order, held, context.reduce_only_by)
 
 
 def _allowed(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str | None:
