@@ -35,7 +35,7 @@ from alchemiser.errors import (
     RiskRejected,
 )
 from alchemiser.logs import get_logger
-from alchemiser.worker import ids, planner, risk
+from alchemiser.worker import ids, planner, risk, valuation
 from alchemiser.worker.broker.port import (
     Account,
     BrokerOrder,
@@ -281,7 +281,7 @@ class _Run:
         for order in self.execution.orders_since(midnight):
             if order.client_order_id.startswith(self.prefix) or order.status == "rejected":
                 continue
-            total += _order_value(order, prices)
+            total += valuation.booked_value(order, prices)
         return total
 
     def _context(
@@ -390,7 +390,7 @@ class _Run:
         positions = self.execution.positions()
         after = self._view(account, positions, dict(view.prices), targets, view)
         buys = planner.plan_buys(after, targets, self.settings)
-        spent = today + sum(_leg_value(leg, fills) for leg in spent_legs)
+        spent = today + sum(_spent(leg, fills) for leg in spent_legs)
         # Re-pegs continue their leg: maxOrdersPerRun counts the planned legs only.
         sent = sum(1 for leg in sell_legs if leg.status is not LegStatus.STOPPED)
         context = self._context(after, symbols, spent, sent, verdict)
@@ -474,13 +474,8 @@ class _Run:
     def _committed_today(self, prices: Mapping[str, float]) -> float:
         """Today's notional from the broker, this run's included: filled, plus still open."""
         since = self.state.since or self.deps.now() - timedelta(days=1)
-        total = 0.0
-        for order in self.execution.orders_since(since):
-            if order.is_terminal:
-                total += order.filled_qty * (order.filled_avg_price or 0.0)
-            else:
-                total += _order_value(replace(order, filled_qty=0.0), prices)
-        return total
+        orders = self.execution.orders_since(since)
+        return sum(valuation.committed_value(order, prices) for order in orders)
 
     def _submit(self, executor: Executor, orders: Sequence[risk.ApprovedOrder]) -> list[Leg]:
         self._stop_if_needed()
@@ -556,21 +551,9 @@ def _cancel_own_orders(config: RunConfig, deps: Deps, state: RunRecord) -> None:
     cancel_open_orders(deps.execution, ids.run_prefix(config.uid, config.run_id), since, log)
 
 
-def _order_value(order: BrokerOrder, prices: Mapping[str, float]) -> float:
-    if order.notional is not None:
-        return order.notional
-    if order.filled_qty and order.filled_avg_price:
-        return order.filled_qty * order.filled_avg_price
-    price = order.limit_price or prices.get(order.symbol) or 0.0
-    return (order.qty or 0.0) * price
-
-
-def _leg_value(leg: Leg, fills: Mapping[str, BrokerOrder]) -> float:
+def _spent(leg: Leg, fills: Mapping[str, BrokerOrder]) -> float:
+    """What a sent leg spent so far, as of its latest known broker order."""
+    if leg.status not in (LegStatus.SUBMITTED, LegStatus.EXISTING):
+        return 0.0
     order = fills.get(leg.client_order_id) or leg.broker_order
-    if leg.status not in (LegStatus.SUBMITTED, LegStatus.EXISTING) or order is None:
-        return 0.0
-    if order.filled_qty and order.filled_avg_price:
-        return order.filled_qty * order.filled_avg_price
-    if order.is_terminal:  # canceled or expired unfilled: nothing was spent
-        return 0.0
-    return leg.order.estimated_notional
+    return valuation.spent_value(leg.order.estimated_notional, order)

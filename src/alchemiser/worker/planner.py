@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from alchemiser.errors import DataUnavailable, StrategyError
+from alchemiser.worker import valuation
 from alchemiser.worker.broker.port import OrderKind, Side
 
 QTY_DECIMALS = 6  # fractional share precision we send (Alpaca accepts up to 9)
@@ -69,10 +70,7 @@ class PlannedOrder:
     @property
     def estimated_notional(self) -> float:
         """USD value of the order at its limit price, or at the reference price."""
-        if self.notional is not None:
-            return self.notional
-        price = self.limit_price if self.limit_price is not None else self.reference_price
-        return (self.qty or 0.0) * price
+        return valuation.amount_value(self, self.reference_price)
 
     @property
     def amount(self) -> str:

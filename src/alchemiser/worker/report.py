@@ -14,6 +14,7 @@ from alchemiser.api.result import (
     RunResult,
     SymphonyReport,
 )
+from alchemiser.worker import valuation
 from alchemiser.worker.execution import Leg, LegStatus
 from alchemiser.worker.planner import PlannedOrder
 
@@ -71,7 +72,8 @@ def build_result(
             status = f"{status}: {leg.reason}"
         if leg.status is LegStatus.SUBMITTED:
             submitted += 1
-            notional += _notional(leg)
+            # A re-pegged limit order's canceled rest is counted by the re-peg that replaced it.
+            notional += valuation.traded_value(leg.order.estimated_notional, leg.broker_order)
         reports.append(order_report(leg.order, leg.client_order_id, status))
     return RunResult(
         outcome=outcome,
@@ -86,14 +88,3 @@ def build_result(
         finished_at=finished,
         symphonies=list(state.symphonies),
     )
-
-
-def _notional(leg: Leg) -> float:
-    """What a sent order traded: its fills once it is done, else its planned value.
-
-    A re-pegged limit order's canceled rest is counted by the re-peg that replaced it.
-    """
-    order = leg.broker_order
-    if order is not None and order.is_terminal:
-        return order.filled_qty * (order.filled_avg_price or 0.0)
-    return leg.order.estimated_notional

@@ -18,6 +18,7 @@ the executor accepts nothing else, so no order reaches the broker unjudged.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from alchemiser.worker import valuation
 from alchemiser.worker.broker.port import OrderKind, Side
 from alchemiser.worker.planner import PlannedOrder
 
@@ -261,10 +262,8 @@ def _position(order: PlannedOrder, context: RiskContext, tally: _Tally) -> str |
 
 
 def _notional(order: PlannedOrder, context: RiskContext) -> float:
-    if order.notional is not None:
-        return order.notional
-    price = order.limit_price or context.prices.get(order.symbol) or order.reference_price
-    return (order.qty or 0.0) * price
+    latest = context.prices.get(order.symbol) or order.reference_price
+    return valuation.amount_value(order, latest)
 
 
 _RULES = (
