@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alchemiser.errors import DataUnavailable, StrategyError
-from alchemiser.worker.broker.port import OrderKind, Side
+from alchemiser.worker.broker.port import Account, OrderKind, Position, Side
 from alchemiser.worker.planner import (
     Holding,
     PlanSettings,
@@ -16,6 +16,7 @@ from alchemiser.worker.planner import (
     plan,
     plan_buys,
     plan_sells,
+    portfolio_view,
 )
 
 SYMBOLS = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
@@ -167,3 +168,17 @@ def test_bad_targets_and_missing_prices_fail_closed() -> None:
         plan(view_of(1_000), {"SPY": -0.1}, PlanSettings())
     with pytest.raises(DataUnavailable):
         plan(view_of(1_000), {"NOPE": 1.0}, PlanSettings())
+
+
+def test_the_view_of_an_account_prices_every_holding_and_spends_no_margin() -> None:
+    """Long positions only; a holding without a latest trade keeps its own price; no margin."""
+    account = Account(equity=10_000.0, cash=3_000.0, buying_power=6_000.0)
+    positions = [
+        Position("SPY", qty=4.0, market_value=2_000.0, current_price=500.0),
+        Position("QQQ", qty=0.0, market_value=0.0, current_price=400.0),
+    ]
+    view = portfolio_view(account, positions, {"TLT": 90.0}, untradable=frozenset({"TLT"}))
+    assert view.cash_available == 3_000.0
+    assert set(view.holdings) == {"SPY"} and view.holdings["SPY"].qty == 4.0
+    assert view.prices == {"TLT": 90.0, "SPY": 500.0, "QQQ": 400.0}
+    assert view.untradable == {"TLT"} and view.fractionable == {}

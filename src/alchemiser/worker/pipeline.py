@@ -164,7 +164,7 @@ class _Run:
         held = {p.symbol for p in positions if p.qty > 0}
         prices = dict(self.market.latest_prices(sorted(set(targets) | held)))
         view = self._view(account, positions, prices, targets)
-        today = self._today_notional(session, prices)
+        today = self._today_notional(session, view.prices)
         if self.config.dry_run:
             return self._dry_run(view, targets, symbols, today, verdict)
         return self._trade(view, targets, symbols, today, verdict)
@@ -245,31 +245,17 @@ class _Run:
         self,
         account: Account,
         positions: Sequence[Position],
-        prices: dict[str, float],
+        prices: Mapping[str, float],
         targets: Mapping[str, float],
         earlier: PortfolioView | None = None,
     ) -> PortfolioView:
-        holdings = {
-            p.symbol: planner.Holding(qty=p.qty, market_value=p.market_value)
-            for p in positions
-            if p.qty > 0
-        }
-        for position in positions:
-            prices.setdefault(position.symbol, position.current_price)
-        rough = PortfolioView(
-            equity=account.equity,
-            cash_available=min(account.cash, account.buying_power),
-            holdings=holdings,
-            prices=prices,
-        )
+        """The view with tradability looked up for the symbols about to trade (once each)."""
+        rough = planner.portfolio_view(account, positions, prices)
         known = earlier.fractionable if earlier else {}
         trading = planner.drifting(rough, targets, self.settings.rebalance_threshold) - set(known)
         assets = self.market.assets(sorted(trading)) if trading else {}
-        return PortfolioView(
-            equity=account.equity,
-            cash_available=min(account.cash, account.buying_power),
-            holdings=holdings,
-            prices=prices,
+        return replace(
+            rough,
             fractionable={**known, **{s: a.fractionable for s, a in assets.items()}},
             untradable=frozenset(s for s, a in assets.items() if not a.tradable)
             | (earlier.untradable if earlier else frozenset()),
@@ -388,7 +374,7 @@ class _Run:
         verdict = self._halts()
         account = self.execution.account()
         positions = self.execution.positions()
-        after = self._view(account, positions, dict(view.prices), targets, view)
+        after = self._view(account, positions, view.prices, targets, view)
         buys = planner.plan_buys(after, targets, self.settings)
         spent = today + sum(_spent(leg, fills) for leg in spent_legs)
         # Re-pegs continue their leg: maxOrdersPerRun counts the planned legs only.
@@ -452,17 +438,7 @@ class _Run:
         account = self.execution.account()
         positions = self.execution.positions()
         prices = {**base.prices, order.symbol: price}
-        view = PortfolioView(
-            equity=account.equity,
-            cash_available=min(account.cash, account.buying_power),
-            holdings={
-                p.symbol: planner.Holding(qty=p.qty, market_value=p.market_value)
-                for p in positions
-                if p.qty > 0
-            },
-            prices=prices,
-            untradable=base.untradable,
-        )
+        view = planner.portfolio_view(account, positions, prices, untradable=base.untradable)
         context = replace(
             self._context(view, symbols, self._committed_today(prices), 0, verdict),
             leg_filled_notional=filled,

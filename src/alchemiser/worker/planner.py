@@ -12,12 +12,12 @@ a fresh latest trade.
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from alchemiser.errors import DataUnavailable, StrategyError
 from alchemiser.worker import valuation
-from alchemiser.worker.broker.port import OrderKind, Side
+from alchemiser.worker.broker.port import Account, OrderKind, Position, Side
 
 QTY_DECIMALS = 6  # fractional share precision we send (Alpaca accepts up to 9)
 WEIGHT_TOLERANCE = 1e-6
@@ -41,6 +41,36 @@ class PortfolioView:
     prices: Mapping[str, float]  # latest trade per symbol
     fractionable: Mapping[str, bool] = field(default_factory=dict)
     untradable: frozenset[str] = frozenset()  # the broker refuses orders in these
+
+
+def portfolio_view(
+    account: Account,
+    positions: Sequence[Position],
+    prices: Mapping[str, float],
+    *,
+    fractionable: Mapping[str, bool] | None = None,
+    untradable: frozenset[str] = frozenset(),
+) -> PortfolioView:
+    """The one way a view is built from the broker's account, positions and latest trades.
+
+    Long positions only; a held symbol without a latest trade is priced at the
+    position's own current price; buys may spend min(cash, buying power), no margin.
+    """
+    priced = dict(prices)
+    for position in positions:
+        priced.setdefault(position.symbol, position.current_price)
+    return PortfolioView(
+        equity=account.equity,
+        cash_available=min(account.cash, account.buying_power),
+        holdings={
+            p.symbol: Holding(qty=p.qty, market_value=p.market_value)
+            for p in positions
+            if p.qty > 0
+        },
+        prices=priced,
+        fractionable=dict(fractionable or {}),
+        untradable=untradable,
+    )
 
 
 @dataclass(frozen=True)
