@@ -29,7 +29,9 @@ from alchemiser.worker import config as run_config
 from alchemiser.worker import halts, pipeline
 from alchemiser.worker.broker.alpaca import AlpacaBroker, CredentialSource
 from alchemiser.worker.credentials import Credentials, CredentialsDir
+from alchemiser.worker.outcome import decide
 from alchemiser.worker.portfolio import combine
+from alchemiser.worker.report import RunRecord
 from alchemiser.worker.strategies import REGISTRY
 
 log = get_logger(__name__)
@@ -122,23 +124,26 @@ def run(args: argparse.Namespace) -> int:
             result = pipeline.run(config, deps)
     except AlchemiserError as error:
         log.error("run could not start", error=f"{type(error).__name__}: {error}")
-        result = _failed(args, environ, started, f"{type(error).__name__}: {error}", stop)
+        ended = decide(RunRecord(), error, stopped=stop.is_set())
+        result = _unstarted(args, environ, started, *ended)
     except Exception as error:  # process top level: log it, report Failed, exit non-zero
         log.exception("run crashed")
-        result = _failed(args, environ, started, f"internal error: {type(error).__name__}", None)
+        message = f"internal error: {type(error).__name__}"
+        result = _unstarted(args, environ, started, Outcome.FAILED, message)
     _write_result(result, args.termination_log)
     return 1 if result.outcome is Outcome.FAILED else 0
 
 
-def _failed(
+def _unstarted(
     args: argparse.Namespace,
     environ: Mapping[str, str],
     started: datetime,
+    outcome: Outcome,
     message: str,
-    stop: threading.Event | None,
 ) -> RunResult:
+    """The result of a run that ended before its pipeline could start (or crashed)."""
     return RunResult(
-        outcome=Outcome.HALTED if stop is not None and stop.is_set() else Outcome.FAILED,
+        outcome=outcome,
         run_id=args.run_id or environ.get(ENV_JOB_NAME, "unknown"),
         message=message,
         started_at=started,

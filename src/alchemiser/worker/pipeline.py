@@ -30,7 +30,6 @@ from alchemiser.errors import (
     DataUnavailable,
     HaltActive,
     HaltStateUnknown,
-    MarketClosed,
     OrderRejected,
     RiskRejected,
 )
@@ -57,6 +56,7 @@ from alchemiser.worker.execution import (
 )
 from alchemiser.worker.halts import HaltGuard, HaltVerdict
 from alchemiser.worker.market import PriceHistory, calendar_days_for
+from alchemiser.worker.outcome import decide
 from alchemiser.worker.planner import PlannedOrder, PlanSettings, PortfolioView
 from alchemiser.worker.report import RunRecord, build_result, order_report
 from alchemiser.worker.strategies import Decision, Strategy
@@ -92,24 +92,15 @@ def run(config: RunConfig, deps: Deps) -> RunResult:
     started = deps.now()
     state = RunRecord()
     bound = log.bind(strategy=f"{config.namespace}/{config.name}", run_id=config.run_id)
-    outcome, message = Outcome.FAILED, ""
+    ended_by: AlchemiserError | None = None
     try:
-        outcome, message = _Run(config, deps, state).execute()
-    except HaltActive as error:
-        outcome, message = Outcome.HALTED, str(error)
-    except MarketClosed as error:
-        outcome, message = Outcome.MARKET_CLOSED, str(error)
-    except HaltStateUnknown as error:
-        message = f"halt state unknown, treated as halted: {error}"
+        _Run(config, deps, state).execute()
     except AlchemiserError as error:
-        message = f"{type(error).__name__}: {error}"
-    if deps.stop.is_set():
-        outcome = Outcome.HALTED
-        message = message or "stopped by SIGTERM"
+        ended_by = error
+    stopped = deps.stop.is_set()
+    if stopped:
         _cancel_own_orders(config, deps, state)
-    if state.halt_unknown:
-        outcome = Outcome.FAILED
-        message = f"halt state unknown, treated as halted: {state.halt_unknown}"
+    outcome, message = decide(state, ended_by, stopped=stopped)
     if outcome is Outcome.FAILED:
         bound.error("run failed; no further orders", reason=message)
     return build_result(
@@ -146,9 +137,9 @@ class _Run:
             allowed_symbols=frozenset(self.spec.risk.allowed_symbols),
         )
         self.prefix = ids.run_prefix(config.uid, config.run_id)
-        self.remainders = 0  # limit legs that ended with their rest canceled unfilled
 
-    def execute(self) -> tuple[Outcome, str]:
+    def execute(self) -> None:
+        """Perform the run, recording what happens; raises the error that ends it early."""
         verdict = self._halts()
         session = open_session(self.market.clock())
         self.state.since = datetime.combine(session.day, time(0), NEW_YORK)
@@ -166,8 +157,9 @@ class _Run:
         view = self._view(account, positions, prices, targets)
         today = self._today_notional(session, view.prices)
         if self.config.dry_run:
-            return self._dry_run(view, targets, symbols, today, verdict)
-        return self._trade(view, targets, symbols, today, verdict)
+            self._dry_run(view, targets, symbols, today, verdict)
+        else:
+            self._trade(view, targets, symbols, today, verdict)
 
     # -- steps -------------------------------------------------------------------------
 
@@ -318,7 +310,8 @@ class _Run:
         symbols: frozenset[str],
         today: float,
         verdict: HaltVerdict,
-    ) -> tuple[Outcome, str]:
+    ) -> None:
+        self.state.dry_run = True
         plan = planner.plan(view, targets, self.settings)
         sells = self._judge(risk.check(plan.sells, self._context(view, symbols, today, 0, verdict)))
         after = planner.after_sells(view, tuple(a.order for a in sells))
@@ -336,7 +329,6 @@ class _Run:
                 amount=order.amount,
             )
             self.state.dry_run_orders.append(order_report(order, cid, "dry-run"))
-        return Outcome.DRY_RUN, f"{len(sells) + len(buys)} orders would be placed"
 
     def _trade(
         self,
@@ -345,7 +337,7 @@ class _Run:
         symbols: frozenset[str],
         today: float,
         verdict: HaltVerdict,
-    ) -> tuple[Outcome, str]:
+    ) -> None:
         executor = Executor(
             self.execution,
             stop=self.deps.stop,
@@ -359,7 +351,7 @@ class _Run:
         passed = self._judge(risk.check(sells, self._context(view, symbols, today, 0, verdict)))
         sell_legs = self._submit(executor, passed)
         if any(leg.status is LegStatus.FAILED for leg in sell_legs):
-            return self._outcome()  # no buys on top of sells in an unknown state
+            return  # no buys on top of sells in an unknown state
         # Bounded twice: by the configured wait and by a third of the run's deadline.
         wait = min(self.deps.fill_timeout, self.spec.run_deadline_seconds / 3)
         fills: Mapping[str, BrokerOrder] = {}
@@ -385,7 +377,6 @@ class _Run:
             self._stop_if_needed()
             self._settle(executor, buy_legs, self._repeg_plan(wait, after, symbols, verdict))
         self._stop_if_needed()
-        return self._outcome()
 
     # -- limit orders: bounded re-pegs -------------------------------------------------
 
@@ -417,7 +408,7 @@ class _Run:
                 (leg.broker_order for leg in reversed(chain) if leg.broker_order is not None), None
             )
             if last is not None and last.status == "canceled" and unfilled_qty(last) > 0:
-                self.remainders += 1
+                self.state.remainders += 1
         return settled
 
     def _repeg_decision(
@@ -482,27 +473,6 @@ class _Run:
             raise HaltActive(f"TradingHalt {self.state.halted_by} is active (Halt)")
         if self.deps.stop.is_set():
             raise HaltActive("stopped by SIGTERM")
-
-    def _outcome(self) -> tuple[Outcome, str]:
-        legs = self.state.legs
-        failed = [leg for leg in legs if leg.status is LegStatus.FAILED]
-        if failed:
-            return Outcome.FAILED, f"{len(failed)} orders failed: {failed[0].reason}"
-        new = [leg for leg in legs if leg.status is LegStatus.SUBMITTED]
-        existing = [leg for leg in legs if leg.status is LegStatus.EXISTING]
-        if new:
-            message = f"{len(new)} orders submitted"
-            if self.remainders:
-                message += (
-                    f"; {self.remainders} limit orders ended with their unfilled rest "
-                    f"canceled after at most {MAX_REPEGS} re-pegs"
-                )
-            return Outcome.SUCCEEDED, message
-        if existing:
-            return Outcome.NO_TRADES, f"all {len(existing)} orders of this run already existed"
-        if self.state.planned:
-            return Outcome.NO_TRADES, f"all {self.state.planned} planned orders were rejected"
-        return Outcome.NO_TRADES, "the portfolio is within the rebalance threshold"
 
     def _id(self, order: PlannedOrder) -> str:
         return ids.client_order_id(

@@ -31,6 +31,8 @@ class RunRecord:
     halt_unknown: str = ""  # set when the halt state became unreadable mid-run
     since: datetime | None = None  # start of the session's day: this run's orders are after it
     symphonies: list[SymphonyReport] = field(default_factory=list)  # the texts this run used
+    dry_run: bool = False  # the run decided and reported its orders, sending none
+    remainders: int = 0  # limit legs that ended with their rest canceled unfilled
 
 
 def order_report(order: PlannedOrder, cid: str, status: str) -> OrderReport:
