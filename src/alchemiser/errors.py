@@ -1,12 +1,23 @@
 """Every error Alchemiser raises on purpose.
 
 Foreign errors (kubernetes, alpaca, HTTP) are translated into these at the
-adapter that meets them, so callers only ever catch our own classes.
+adapter that meets them, so callers only ever catch our own classes. Two parents
+say whether trying again can help: `Retryable` (retried, always bounded, an order
+only under its own client order id) and `Permanent` (never retried). A class that
+is never raised does not belong here (tests/test_errors.py checks).
 """
 
 
 class AlchemiserError(Exception):
     """Base of every error raised on purpose by Alchemiser."""
+
+
+class Retryable(AlchemiserError):
+    """Base of failures that may pass when the same call is tried again (bounded)."""
+
+
+class Permanent(AlchemiserError):
+    """Base of refusals that trying the same call again cannot change."""
 
 
 class ConfigError(AlchemiserError):
@@ -21,7 +32,7 @@ class HaltActive(AlchemiserError):
     """Raised when a TradingHalt forbids the action that was about to happen."""
 
 
-class HaltStateUnknown(AlchemiserError):
+class HaltStateUnknown(Retryable):
     """Raised when halts cannot be read; callers treat this as halted."""
 
 
@@ -37,15 +48,15 @@ class StrategyError(AlchemiserError):
     """Raised when a strategy cannot reach a decision from the data it was given."""
 
 
-class RiskRejected(AlchemiserError):
+class RiskRejected(Permanent):
     """Raised when the risk engine denies an order; carries the reason."""
 
 
-class BrokerUnavailable(AlchemiserError):
+class BrokerUnavailable(Retryable):
     """Raised on a retryable broker failure: timeout, connection error, 429 or 5xx."""
 
 
-class OrderRejected(AlchemiserError):
+class OrderRejected(Permanent):
     """Raised when the broker permanently refuses an order (4xx other than 429)."""
 
 
@@ -59,7 +70,3 @@ class NotificationRefused(AlchemiserError):
 
 class KubeError(AlchemiserError):
     """Raised when a Kubernetes API call fails in a way the caller must handle."""
-
-
-class NotBuiltYet(AlchemiserError):
-    """Raised by a command whose implementation has not been written yet."""

@@ -34,7 +34,13 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from alchemiser.errors import BrokerUnavailable, CredentialsError, DataUnavailable, OrderRejected
+from alchemiser.errors import (
+    BrokerUnavailable,
+    CredentialsError,
+    DataUnavailable,
+    OrderRejected,
+    Retryable,
+)
 from alchemiser.logs import get_logger
 from alchemiser.worker.broker.pacing import Pacer
 from alchemiser.worker.broker.port import (
@@ -187,7 +193,7 @@ class AlpacaBroker:
     def _read(self, what: str, fn: Callable[[_Clients], Any]) -> Any:
         """A read: idempotent, so retried on retryable failures, bounded."""
         retrying = Retrying(
-            retry=retry_if_exception_type(BrokerUnavailable),
+            retry=retry_if_exception_type(Retryable),
             stop=stop_after_attempt(self._read_attempts) | stop_after_delay(self._timeout * 3),
             wait=wait_random_exponential(multiplier=0.05, max=1.0),
             reraise=True,
