@@ -22,11 +22,18 @@ from types import FrameType
 from typing import Any
 
 from alchemiser.api.result import Outcome, RunResult
-from alchemiser.api.runtime import CREDENTIALS_DIR, ENV_JOB_NAME, SYMPHONY_DIR, TERMINATION_LOG
+from alchemiser.api.runtime import (
+    CREDENTIALS_DIR,
+    ENV_JOB_NAME,
+    LEDGER_DIR,
+    LEDGER_FILE,
+    SYMPHONY_DIR,
+    TERMINATION_LOG,
+)
 from alchemiser.errors import AlchemiserError, ConfigError
 from alchemiser.logs import configure, get_logger
+from alchemiser.worker import breakers, halts, pipeline
 from alchemiser.worker import config as run_config
-from alchemiser.worker import halts, pipeline
 from alchemiser.worker.broker.alpaca import AlpacaBroker, CredentialSource
 from alchemiser.worker.credentials import CredentialsDir
 from alchemiser.worker.outcome import decide
@@ -46,6 +53,13 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
         "risk checks, idempotent orders. Prints the JSON result as the last line.",
     )
     parser.add_argument("--manifest", type=Path, help="TradingStrategy YAML/JSON file (local)")
+    parser.add_argument(
+        "--ledger-dir",
+        type=Path,
+        default=Path(LEDGER_DIR),
+        help=f"directory with the operator's run ledger {LEDGER_FILE} (default {LEDGER_DIR}); "
+        "needed when risk.maxRunsPerDay or breakers.drawdownPercent is set",
+    )
     parser.add_argument(
         "--credentials-dir",
         type=Path,
@@ -107,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
             now=started,
             symphony_dir=args.symphony_dir,
         )
+        entry = breakers.read_ledger(args.ledger_dir, config.spec)
         with _broker(args, config) as broker:
             deps = pipeline.Deps(
                 market=broker,
@@ -120,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
                 stop=stop,
                 concurrency=args.concurrency,
                 fill_timeout=args.fill_timeout,
+                ledger=entry,
             )
             result = pipeline.run(config, deps)
     except AlchemiserError as error:

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from alchemiser.api import Mode, TradingStrategy, TradingStrategySpec
+from alchemiser.api import Mode, TradingStrategy, TradingStrategySpec, breakers
 from alchemiser.api.parameters import SymphonyParameters, parse_parameters
 from alchemiser.api.runtime import (
     ENV_JOB_NAME,
@@ -136,7 +136,7 @@ def _from_manifest(path: Path, run_id: str | None, now: datetime) -> RunConfig:
         name=name,
         uid=str(metadata.get("uid") or f"local-{namespace}-{name}"),
         run_id=run_id or f"local-{now.astimezone(UTC):%Y%m%dT%H%M%S%f}",
-        labels={str(k): str(v) for k, v in labels.items()},
+        labels=breakers.strategy_labels(name, {str(k): str(v) for k, v in labels.items()}),
     )
 
 
@@ -154,7 +154,9 @@ def _from_pod(environ: Mapping[str, str], run_id: str | None) -> RunConfig:
         name=_required(environ, ENV_STRATEGY_NAME),
         uid=_required(environ, ENV_STRATEGY_UID),
         run_id=run_id or _required(environ, ENV_JOB_NAME),
-        labels=_labels(environ.get(ENV_STRATEGY_LABELS)),
+        labels=breakers.strategy_labels(
+            _required(environ, ENV_STRATEGY_NAME), _labels(environ.get(ENV_STRATEGY_LABELS))
+        ),
     )
 
 

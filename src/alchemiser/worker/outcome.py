@@ -39,6 +39,8 @@ def _ended_by(error: AlchemiserError) -> tuple[Outcome, str]:
 
 
 def _finished(record: RunRecord) -> tuple[Outcome, str]:
+    if record.throttled:
+        return Outcome.THROTTLED, record.throttled
     if record.dry_run:
         return Outcome.DRY_RUN, f"{len(record.dry_run_orders)} orders would be placed"
     legs = record.legs

@@ -23,8 +23,17 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from alchemiser.api import Allocation, StrategyName
+from alchemiser.api.breakers import session_of
+from alchemiser.api.ledger import Ledger
 from alchemiser.api.parameters import SymphonyParameters, parse_parameters
-from alchemiser.api.result import Outcome, RejectionReport, RunResult, SymphonyReport
+from alchemiser.api.result import (
+    AccountReport,
+    BreakerTrip,
+    Outcome,
+    RejectionReport,
+    RunResult,
+    SymphonyReport,
+)
 from alchemiser.errors import (
     AlchemiserError,
     DataUnavailable,
@@ -34,7 +43,7 @@ from alchemiser.errors import (
     RiskRejected,
 )
 from alchemiser.logs import get_logger
-from alchemiser.worker import ids, planner, risk, valuation
+from alchemiser.worker import breakers, ids, planner, risk, valuation
 from alchemiser.worker.broker.port import (
     Account,
     BrokerOrder,
@@ -82,6 +91,7 @@ class Deps:
     combine: Combine
     stop: threading.Event = field(default_factory=threading.Event)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ledger: Ledger | None = None  # the operator's run ledger (read by the entrypoint)
     concurrency: int = 8
     fill_timeout: float = 30.0
     submit_attempts: int = 5
@@ -137,6 +147,7 @@ class _Run:
             allowed_symbols=frozenset(self.spec.risk.allowed_symbols),
         )
         self.prefix = ids.run_prefix(config.uid, config.run_id)
+        self.breaker_reduce_only: tuple[str, ...] = ()  # this run's own ReduceOnly trips
 
     def execute(self) -> None:
         """Perform the run, recording what happens; raises the error that ends it early."""
@@ -149,8 +160,14 @@ class _Run:
         targets = self._targets(strategies, history)
         self.log.info("decided target weights", targets=dict(targets))
         account = self.execution.account()
+        self.state.account = AccountReport(
+            number=account.number, equity=account.equity, last_equity=account.last_equity
+        )
         if account.trading_blocked:
             raise OrderRejected("the broker account is blocked from trading")
+        verdict = self._breakers(account, session, verdict)
+        if self.state.throttled:
+            return
         positions = self.execution.positions()
         held = {p.symbol for p in positions if p.qty > 0}
         prices = dict(self.market.latest_prices(sorted(set(targets) | held)))
@@ -163,8 +180,48 @@ class _Run:
 
     # -- steps -------------------------------------------------------------------------
 
+    def _breakers(self, account: Account, session: Session, verdict: HaltVerdict) -> HaltVerdict:
+        """The day's throttles and the loss breakers, from the broker's own figures.
+
+        A throttle ends the run with no orders; a Halt-mode trip raises HaltActive; a
+        ReduceOnly trip joins every halt verdict of the rest of the run.
+        """
+        midnight = datetime.combine(session.day, time(0), NEW_YORK)
+        ids_today = [o.client_order_id for o in self.execution.orders_since(midnight)]
+        found = breakers.assess(
+            self.spec,
+            equity=account.equity,
+            last_equity=account.last_equity,
+            orders_today=breakers.count_orders(
+                ids_today, ids.strategy_prefix(self.config.uid), self.prefix
+            ),
+            entry=self.deps.ledger,
+            session=session_of(self.deps.now()),
+        )
+        self.state.breaker_trips = [
+            BreakerTrip(breaker=t.breaker, reason=t.reason) for t in found.trips
+        ]
+        if found.throttled is not None:
+            self.log.warning("run throttled; no orders", reason=found.throttled)
+            self.state.throttled = found.throttled
+            return verdict
+        self.limits = replace(self.limits, max_orders_per_run=found.orders_allowed)
+        for trip in found.trips:
+            self.log.warning("circuit breaker tripped", breaker=trip.breaker, reason=trip.reason)
+        if found.halted:
+            names = ", ".join(t.breaker for t in found.trips)
+            raise HaltActive(f"circuit breaker {names} tripped (Halt): {found.trips[0].reason}")
+        self.breaker_reduce_only = found.reduce_only
+        return self._with_breakers(verdict)
+
+    def _with_breakers(self, verdict: HaltVerdict) -> HaltVerdict:
+        """A halt verdict with this run's own ReduceOnly breaker trips added."""
+        if not self.breaker_reduce_only:
+            return verdict
+        return replace(verdict, reduce_only_by=verdict.reduce_only_by + self.breaker_reduce_only)
+
     def _halts(self) -> HaltVerdict:
-        verdict = self.deps.halts.check()
+        verdict = self._with_breakers(self.deps.halts.check())
         if verdict.halted:
             self.state.halted_by = ", ".join(verdict.halted_by)
             raise HaltActive(f"TradingHalt {self.state.halted_by} is active (Halt)")
@@ -454,7 +511,7 @@ class _Run:
     def _gate(self, approved: risk.ApprovedOrder) -> None:
         """Runs before every submission: the halt state right now decides."""
         try:
-            verdict = self.deps.halts.check()
+            verdict = self._with_breakers(self.deps.halts.check())
         except HaltStateUnknown as error:
             self.state.halt_unknown = str(error)
             self.deps.stop.set()

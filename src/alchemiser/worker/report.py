@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from alchemiser.api.result import (
+    AccountReport,
+    BreakerTrip,
     OrderReport,
     Outcome,
     RejectionReport,
@@ -33,6 +35,9 @@ class RunRecord:
     symphonies: list[SymphonyReport] = field(default_factory=list)  # the texts this run used
     dry_run: bool = False  # the run decided and reported its orders, sending none
     remainders: int = 0  # limit legs that ended with their rest canceled unfilled
+    throttled: str = ""  # why a daily limit stopped the run before any order
+    account: AccountReport | None = None  # the broker account as the run first read it
+    breaker_trips: list[BreakerTrip] = field(default_factory=list)  # loss breakers it saw trip
 
 
 def order_report(order: PlannedOrder, cid: str, status: str) -> OrderReport:
@@ -58,6 +63,7 @@ def build_result(
     """The result of the run recorded in `state`."""
     reports = list(state.dry_run_orders)
     rejections = list(state.rejections)
+    risk_rejected = len(rejections)  # the risk engine's own, before the broker's and the stopped
     submitted = 0
     notional = 0.0
     for leg in state.legs:
@@ -85,6 +91,9 @@ def build_result(
         notional=round(notional, 2),
         orders=reports,
         rejections=rejections,
+        risk_rejected=risk_rejected,
+        account=state.account,
+        breaker_trips=list(state.breaker_trips),
         message=message,
         started_at=started,
         finished_at=finished,
