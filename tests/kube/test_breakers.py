@@ -272,15 +272,27 @@ def run(kube: KubeCluster, namespace: str, tmp: Path, token: str, name: str = NA
     pod = _pending_pod(kube, namespace, job)
     result = worker(kube, pod, tmp / token)
     code = 1 if result.outcome is Outcome.FAILED else 0
-    _finish_pod(kube, namespace, job, message=result.to_json(), code=code)
-    wait_for(
-        f"{job} recorded",
-        lambda: (
-            (tstrat(kube, namespace, name).get("status") or {}).get("lastRun", {}).get("job") == job
-        ),
-        timeout=30,
-    )
+
+    def recorded() -> bool:
+        last = (tstrat(kube, namespace, name).get("status") or {}).get("lastRun") or {}
+        return bool(last.get("job") == job)
+
+    # A failed pod is retried once by the Job (backoffLimit 1): the retry fails the same way.
+    for _ in range(2):
+        _finish_pod(kube, namespace, job, message=result.to_json(), code=code)
+        if code == 0 or _wait_quietly(recorded, 8):
+            break
+    wait_for(f"{job} recorded", recorded, timeout=30)
     return result
+
+
+def _wait_quietly(probe: Any, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if probe():
+            return True
+        time.sleep(0.3)
+    return False
 
 
 def breaker_halt(
