@@ -147,7 +147,6 @@ def setup(
     *,
     name: str = NAME,
     secret: str = "paper-keys",
-    weights: dict[str, float] | None = None,
     **spec: Any,
 ) -> dict[str, Any]:
     """A Ready strategy on the exchange (its Secret holds the exchange's keys)."""
@@ -159,7 +158,7 @@ def setup(
             f"--from-literal={runtime.KEY_ID_FILE}={exchange.key_id}",
             f"--from-literal={runtime.SECRET_KEY_FILE}={exchange.secret_key}",
         )  # fmt: skip
-    apply_strategy(kube, namespace, exchange, name=name, secret=secret, weights=weights, **spec)
+    apply_strategy(kube, namespace, exchange, name=name, secret=secret, **spec)
     return wait_condition(kube, namespace, "Ready", "True", name=name)
 
 

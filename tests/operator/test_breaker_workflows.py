@@ -3,6 +3,7 @@
 from typing import Any
 
 from operator_support import BOTH_KEYS, FakeKube, World, spec_wire, strategy_body
+from test_workflows import finished_job
 
 from alchemiser.api.result import AccountReport, Outcome, RunResult
 from alchemiser.operator import runs, status, strategies, tripping
@@ -40,20 +41,7 @@ def _finish(world: World, job: str, result: RunResult) -> dict[str, Any]:
     world.kube.pods[("team-a", job)] = [
         {"status": {"containerStatuses": [{"name": CONTAINER, "state": terminated}]}}
     ]
-    return {
-        "metadata": {
-            "namespace": "team-a",
-            "name": job,
-            "uid": f"uid-{job}",
-            "labels": {"alchemiser.io/strategy": "momentum"},
-            "ownerReferences": [{"kind": "CronJob", "controller": True, "name": "momentum"}],
-        },
-        "status": {
-            "startTime": "2026-11-27T14:45:00Z",
-            "completionTime": "2026-11-27T14:46:00Z",
-            "conditions": [{"type": "Complete", "status": "True"}],
-        },
-    }
+    return finished_job(job)
 
 
 def _result(equity: float, last: float = 100_000.0) -> RunResult:
