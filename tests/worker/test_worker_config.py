@@ -18,7 +18,8 @@ SPEC = {
 
 
 def test_a_manifest_gives_spec_identity_and_labels(tmp_path: Path) -> None:
-    """A TradingStrategy YAML file supplies the spec, namespace, name and labels."""
+    """A TradingStrategy YAML file supplies the spec, namespace, name and labels (plus the
+    alchemiser.io/strategy=<name> label every strategy carries as halts see it)."""
     manifest = tmp_path / "s.yaml"
     manifest.write_text(
         json.dumps(
@@ -31,7 +32,8 @@ def test_a_manifest_gives_spec_identity_and_labels(tmp_path: Path) -> None:
         )
     )
     config = load(manifest=manifest, run_id=None, environ={}, now=NOW)
-    assert (config.namespace, config.name, config.labels) == ("team-a", "demo", {"tier": "prod"})
+    labels = {"tier": "prod", "alchemiser.io/strategy": "demo"}
+    assert (config.namespace, config.name, config.labels) == ("team-a", "demo", labels)
     assert config.run_id.startswith("local-20261127T150000")
 
 
@@ -49,7 +51,7 @@ def test_the_pod_environment_gives_everything() -> None:
     assert (config.uid, config.run_id, config.labels) == (
         "uid-1",
         "demo-29123456",
-        {"tier": "prod"},
+        {"tier": "prod", "alchemiser.io/strategy": "demo"},
     )
     del environ["ALCHEMISER_STRATEGY_LABELS"]
     assert load(manifest=None, run_id="r", environ=environ, now=NOW).labels is None
