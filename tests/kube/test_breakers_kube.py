@@ -31,6 +31,7 @@ from test_operator import (
     LOG_DIR,
     Operator,
     _finish_pod,
+    crds,
     condition,
     get,
     jobs,
@@ -126,15 +127,13 @@ def exchange(tmp_path: Path) -> Iterator[Exchange]:
 
 
 @pytest.fixture(autouse=True)
-def _breaker_halts(kube_cluster: KubeCluster, request: pytest.FixtureRequest) -> Iterator[None]:
+def _breaker_halts(kube_cluster: KubeCluster, namespace: str) -> Iterator[None]:
     """Breaker halts are cluster-scoped: delete this test's namespace's afterwards."""
     yield
-    if "namespace" in request.fixturenames:
-        namespace = request.getfixturevalue("namespace")
-        kube_cluster.kubectl(
-            "delete", "tradinghalt", "-l", f"{runtime.LABEL_STRATEGY_NAMESPACE}={namespace}",
-            "--ignore-not-found", "--wait=false", check=False,
-        )  # fmt: skip
+    kube_cluster.kubectl(
+        "delete", "tradinghalt", "-l", f"{runtime.LABEL_STRATEGY_NAMESPACE}={namespace}",
+        "--ignore-not-found", "--wait=false", check=False,
+    )  # fmt: skip
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -350,7 +349,7 @@ def test_brk_daily_loss_trips_in_the_run_that_sees_it_and_a_person_clears_it(
     assert "below the session's starting equity" in halt["spec"]["reason"]
     assert "daily-loss" in wait_event(kube_cluster, namespace, "BreakerTripped")
     wait_for("the trip metric", lambda: trips_metric(operator, namespace, "dailyLoss") == 1.0, 10)
-    obj = wait_condition(kube_cluster, namespace, "Halted", "True", reason="ReduceOnly")
+    obj = wait_condition(kube_cluster, namespace, "Halted", "True", reason="ReduceOnly", name=NAME)
     assert obj["status"]["breakers"]["trips"][0]["breaker"] == "dailyLoss"
 
     # The halt stops the next buy; a sell still passes.
@@ -358,7 +357,7 @@ def test_brk_daily_loss_trips_in_the_run_that_sees_it_and_a_person_clears_it(
                    breakers={"dailyLossPercent": 5})  # fmt: skip
     wait_for(
         "generation 2",
-        lambda: tstrat(kube_cluster, namespace)["status"].get("observedGeneration") == 2,
+        lambda: tstrat(kube_cluster, namespace, NAME)["status"].get("observedGeneration") == 2,
         30,
     )
     halted = run(kube_cluster, namespace, tmp_path, "rebalance-halted")
@@ -369,7 +368,7 @@ def test_brk_daily_loss_trips_in_the_run_that_sees_it_and_a_person_clears_it(
     kubeconfig = str(kube_cluster.kubeconfig)
     resume = [ALCHEMISER, "resume", halt["metadata"]["name"], "--kubeconfig", kubeconfig]
     subprocess.run(resume, check=True, capture_output=True)
-    wait_condition(kube_cluster, namespace, "Halted", "False")
+    wait_condition(kube_cluster, namespace, "Halted", "False", name=NAME)
     cleared = run(kube_cluster, namespace, tmp_path, "rebalance-cleared")
     assert buys(exchange, "TLT") and cleared.breaker_trips == [], cleared.message
     assert get(kube_cluster, "tradinghalt", halt["metadata"]["name"]) is None
@@ -389,7 +388,7 @@ def test_brk_drawdown_in_halt_mode_stops_runs_until_deleted_and_goes_with_its_st
     breakers = {"drawdownPercent": 10, "mode": "Halt", "cooldown": "1h"}
     setup(kube_cluster, namespace, exchange, breakers=breakers)
     run(kube_cluster, namespace, tmp_path, "buy")
-    mark = tstrat(kube_cluster, namespace)["status"]["breakers"]["highWaterMark"]
+    mark = tstrat(kube_cluster, namespace, NAME)["status"]["breakers"]["highWaterMark"]
     assert mark > 90_000
     exchange.move(SPY=0.85)
     before = len(exchange.orders())
@@ -400,7 +399,7 @@ def test_brk_drawdown_in_halt_mode_stops_runs_until_deleted_and_goes_with_its_st
     assert halt["spec"]["mode"] == "Halt" and halt["spec"].get("expiresAt")
     assert "high-water mark" in halt["spec"]["reason"]
     wait_suspended(kube_cluster, namespace, True, name=NAME)
-    wait_condition(kube_cluster, namespace, "Halted", "True", reason="HaltActive")
+    wait_condition(kube_cluster, namespace, "Halted", "True", reason="HaltActive", name=NAME)
     # Defence in depth: a run started anyway (the pod as the CronJob would make it) refuses.
     cronjob = get(kube_cluster, "cronjob", NAME, "-n", namespace) or {}
     template = cronjob["spec"]["jobTemplate"]["spec"]["template"]
@@ -471,9 +470,12 @@ def test_brk_runs_and_orders_per_day_throttle(
     assert len(exchange.orders()) == 1
     third = run(kube_cluster, namespace, tmp_path, "three")
     assert third.outcome is Outcome.THROTTLED
-    status = tstrat(kube_cluster, namespace)["status"]
+    status = tstrat(kube_cluster, namespace, NAME)["status"]
     assert status["runsToday"]["runs"] == 3
-    assert condition(tstrat(kube_cluster, namespace), "LastRunSucceeded")["reason"] == "Throttled"
+    assert (
+        condition(tstrat(kube_cluster, namespace, NAME), "LastRunSucceeded")["reason"]
+        == "Throttled"
+    )
     fourth = run(kube_cluster, namespace, tmp_path, "four")
     assert fourth.outcome is Outcome.THROTTLED and "maxRunsPerDay 3" in fourth.message
     assert len(exchange.orders()) == 1
