@@ -31,7 +31,6 @@ from test_operator import (
     LOG_DIR,
     Operator,
     _finish_pod,
-    crds,
     condition,
     get,
     jobs,
