@@ -10,8 +10,9 @@ import pytest
 import yaml
 from kubetest import KubeCluster
 
+from alchemiser.api.halt_matching import StrategyScope
 from alchemiser.errors import HaltStateUnknown
-from alchemiser.worker.halts import HaltGuard, KubeHaltSource, StrategyRef
+from alchemiser.worker.halts import HaltGuard, KubeHaltSource
 
 REPO = Path(__file__).resolve().parents[2]
 CRD = REPO / "crds" / "alchemiser.io_tradinghalts.yaml"
@@ -52,11 +53,11 @@ def test_halts_are_read_from_the_cluster_and_matched_by_namespace_and_labels(
 ) -> None:
     """A halt for this namespace and label applies; other labels and expired halts do not."""
     env = {"KUBECONFIG": str(kube_cluster.kubeconfig)}
-    mine = StrategyRef(namespace=namespace, labels={"alchemiser-test": namespace})
-    other = StrategyRef(namespace=namespace, labels={"alchemiser-test": "someone-else"})
+    mine = StrategyScope(namespace=namespace, labels={"alchemiser-test": namespace})
+    other = StrategyScope(namespace=namespace, labels={"alchemiser-test": "someone-else"})
     guard = HaltGuard(KubeHaltSource(env), mine)
     stop, calm, old = f"{namespace}-stop", f"{namespace}-calm", f"{namespace}-old"
-    assert stop not in guard.check().halted_by
+    assert stop not in guard.check().halting
     selector = {"matchLabels": {"alchemiser-test": namespace}}
     create_halt(
         kube_cluster, halts, stop, {"namespaces": [namespace], "strategySelector": selector}
@@ -74,10 +75,10 @@ def test_halts_are_read_from_the_cluster_and_matched_by_namespace_and_labels(
         {"namespaces": [namespace], "expiresAt": "2001-01-01T00:00:00Z"},
     )
     verdict = guard.check()
-    assert stop in verdict.halted_by and calm in verdict.reduce_only_by
-    assert old not in verdict.halted_by
+    assert stop in verdict.halting and calm in verdict.reduce_only
+    assert old not in verdict.halting
     elsewhere = HaltGuard(KubeHaltSource(env), other).check()
-    assert stop not in elsewhere.halted_by and calm not in elsewhere.reduce_only_by
+    assert stop not in elsewhere.halting and calm not in elsewhere.reduce_only
 
 
 def test_an_unreachable_apiserver_is_halt_state_unknown(

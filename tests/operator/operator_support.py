@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from alchemiser.operator import halting
+from alchemiser.api import halt_matching
 from alchemiser.operator.context import Context, Sources, StrategyRef
 from alchemiser.operator.kube import Conflict
 from alchemiser.operator.settings import OperatorSettings
@@ -169,7 +169,7 @@ class World:
     """A Context over a FakeKube, with index views and the Events emitted."""
 
     kube: FakeKube = field(default_factory=FakeKube)
-    halts: list[halting.HaltView] = field(default_factory=list)
+    halts: list[halt_matching.HaltRule] = field(default_factory=list)
     active: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     events: list[tuple[str, str, str]] = field(default_factory=list)  # (type, reason, message)
     now: datetime = NOW

@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from operator_support import NOW, spec_wire, strategy_body
 
-from alchemiser.operator import builders, halting, status
+from alchemiser.api import halt_matching
+from alchemiser.operator import builders, status
 from alchemiser.operator.context import StrategyRef
 from alchemiser.operator.settings import OperatorSettings
 from alchemiser.operator.strategies import (
@@ -38,9 +39,11 @@ def strategy(
     return StrategyRef.from_body(strategy_body(spec=spec, status=status_, labels=labels))
 
 
-def halt(name: str = "stop", **spec: Any) -> halting.HaltView:
+def halt(name: str = "stop", **spec: Any) -> halt_matching.HaltRule:
     """A TradingHalt as the operator sees it."""
-    return halting.halt_from_body({"metadata": {"name": name}, "spec": {"reason": "t", **spec}})
+    return halt_matching.rule_from_wire(
+        {"metadata": {"name": name}, "spec": {"reason": "t", **spec}}
+    )
 
 
 def seen(**fields: Any) -> Observation:
@@ -74,6 +77,17 @@ def test_a_reduce_only_halt_neither_suspends_nor_deletes(settings: OperatorSetti
     )
     assert plan.decision.reduce_only == ("stop",) and not plan.decision.halted
     assert not plan.suspended and not plan.delete_active_jobs
+
+
+def test_a_halt_being_deleted_still_suspends(settings: OperatorSettings) -> None:
+    """deletionTimestamp set but the object still there: still halted (api.halt_matching)."""
+    body = {
+        "metadata": {"name": "going", "deletionTimestamp": NOW.isoformat()},
+        "spec": {"reason": "t"},
+    }
+    going = halt_matching.rule_from_wire(body)
+    plan = plan_strategy(strategy(), seen(halts=(going,), credentials=OK), settings)
+    assert plan.suspended and plan.delete_active_jobs and plan.decision.halting == ("going",)
 
 
 def test_an_expired_halt_is_ignored(settings: OperatorSettings) -> None:

@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from alchemiser.api.halt_matching import HaltMatch
 from alchemiser.operator import status
-from alchemiser.operator.halting import HaltDecision
 from alchemiser.operator.strategies import credentials_recheck_needed
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
@@ -15,7 +15,7 @@ def _conditions(result):
     return {c["type"]: c for c in result["conditions"]}
 
 
-NOT_HALTED = HaltDecision()
+NOT_HALTED = HaltMatch()
 
 
 def _status(current=None, *, verdict=None, decision=NOT_HALTED, now=NOW):
@@ -65,7 +65,7 @@ def test_repeated_reconcile_changes_nothing():
 def test_transition_time_moves_only_when_status_changes():
     """A halt flips Halted and stamps a new transition time; Ready keeps its old one."""
     first = _status()
-    halted = _status(first, decision=HaltDecision(halting=("h",)), now=LATER)
+    halted = _status(first, decision=HaltMatch(halting=("h",)), now=LATER)
     conditions = _conditions(halted)
     assert conditions["Halted"]["status"] == "True"
     assert conditions["Halted"]["reason"] == "HaltActive"
@@ -76,7 +76,7 @@ def test_transition_time_moves_only_when_status_changes():
 
 def test_reduce_only_is_reported_with_its_own_reason():
     """A ReduceOnly halt shows Halted=True with reason ReduceOnly."""
-    result = _status(decision=HaltDecision(reduce_only=("ro",)))
+    result = _status(decision=HaltMatch(reduce_only=("ro",)))
     assert _conditions(result)["Halted"]["reason"] == "ReduceOnly"
     assert result["haltedBy"] == ["ro"]
 
@@ -111,10 +111,10 @@ def test_strategy_state_for_the_gauge():
     """Halted beats not ready beats suspended beats ready."""
     ready = status.readiness()
     broken = status.readiness(credentials_problem="x")
-    assert status.strategy_state(broken, HaltDecision(halting=("h",)), True) == "halted"
-    assert status.strategy_state(broken, HaltDecision(), True) == "not_ready"
-    assert status.strategy_state(ready, HaltDecision(), True) == "suspended"
-    assert status.strategy_state(ready, HaltDecision(), False) == "ready"
+    assert status.strategy_state(broken, HaltMatch(halting=("h",)), True) == "halted"
+    assert status.strategy_state(broken, HaltMatch(), True) == "not_ready"
+    assert status.strategy_state(ready, HaltMatch(), True) == "suspended"
+    assert status.strategy_state(ready, HaltMatch(), False) == "ready"
 
 
 def test_halt_status_keeps_measured_propagation():

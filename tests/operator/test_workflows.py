@@ -7,8 +7,9 @@ from typing import Any
 
 from operator_support import BOTH_KEYS, NOW, World, halt_body, spec_wire, strategy_body
 
+from alchemiser.api import halt_matching
 from alchemiser.api.result import Outcome, RunResult
-from alchemiser.operator import halting, halts, runs, strategies
+from alchemiser.operator import halts, runs, strategies
 from alchemiser.operator.builders import CONTAINER
 from alchemiser.operator.context import Context
 from alchemiser.operator.settings import OperatorSettings
@@ -74,7 +75,7 @@ async def test_a_missing_secret_keeps_the_strategy_suspended(settings: OperatorS
 async def test_reconcile_under_a_halt_deletes_the_running_jobs(settings: OperatorSettings) -> None:
     """Halted at reconcile: CronJob suspended and every active Job deleted, one Event each."""
     world = ready_world()
-    world.halts.append(halting.halt_from_body(halt_body()))
+    world.halts.append(halt_matching.rule_from_wire(halt_body()))
     world.kube.jobs[("team-a", "momentum-1")] = {}
     world.active[KEY] = ["momentum-1"]
     ctx = world.context(settings)
@@ -118,7 +119,7 @@ async def test_a_halt_flips_the_cronjob_then_settles_status(settings: OperatorSe
     world.kube.jobs[("team-a", "momentum-1")] = {}
     world.active[KEY] = ["momentum-1"]
     world.kube.writes.clear()
-    stop = halting.halt_from_body(halt_body())
+    stop = halt_matching.rule_from_wire(halt_body())
     world.halts.append(stop)
     result = await halts.propagate(ctx, stop)
     assert result.affected == 1 and result.failures == 0
@@ -145,7 +146,7 @@ async def test_enforce_writes_the_halts_status_and_measures_it(settings: Operato
     body = halt_body()
     body["metadata"]["creationTimestamp"] = (NOW - timedelta(seconds=1)).isoformat()
     world.kube.halts["stop"] = body
-    world.halts.append(halting.halt_from_body(body))
+    world.halts.append(halt_matching.rule_from_wire(body))
     result = await halts.enforce(ctx, body, measure=True)
     await drain(ctx)
     written = world.kube.halts["stop"]["status"]
@@ -159,7 +160,7 @@ async def test_run_now_is_refused_while_halted(settings: OperatorSettings) -> No
     world = ready_world()
     ctx = world.context(settings)
     await strategies.reconcile(ctx, ctx.sources.strategy(*KEY))  # type: ignore[arg-type]
-    world.halts.append(halting.halt_from_body(halt_body()))
+    world.halts.append(halt_matching.rule_from_wire(halt_body()))
     await runs.run_now(ctx, ctx.sources.strategy(*KEY), "t1")  # type: ignore[arg-type]
     assert world.reasons()[-1] == "RunNowRefused" and not world.kube.jobs
     world.halts.clear()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from alchemiser.api import TradingStrategySpec
+from alchemiser.api.halt_matching import StrategyScope
 from alchemiser.sim.embedded import EmbeddedExchange
 from alchemiser.worker import halts, pipeline
 from alchemiser.worker.broker.alpaca import AlpacaBroker
@@ -89,7 +90,7 @@ def deps(
 ) -> pipeline.Deps:
     """Pipeline collaborators with an injectable halt source."""
     guard = halts.HaltGuard(
-        source or Halts(), halts.StrategyRef(namespace="team-a", labels={"tier": "prod"})
+        source or Halts(), StrategyScope(namespace="team-a", labels={"tier": "prod"})
     )
     return pipeline.Deps(
         market=adapter,

@@ -1,22 +1,16 @@
-"""Halt matching: namespaces, label selectors, expiry, unknown labels, unreadable state."""
+"""The worker's halt checks: the shared rule over specs, its clock, unreadable state."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from alchemiser.api import TradingHaltSpec
+from alchemiser.api.halt_matching import StrategyScope
 from alchemiser.errors import HaltStateUnknown
-from alchemiser.worker.halts import (
-    Halt,
-    HaltGuard,
-    StrategyRef,
-    applies,
-    cluster_configured,
-    verdict,
-)
+from alchemiser.worker.halts import Halt, HaltGuard, cluster_configured, parse_halt, verdict
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
-PROD = StrategyRef(namespace="team-a", labels={"tier": "prod", "desk": "rates"})
+PROD = StrategyScope(namespace="team-a", labels={"tier": "prod", "desk": "rates"})
 
 
 def halt_spec(**fields: object) -> TradingHaltSpec:
@@ -64,14 +58,15 @@ def test_a_halt_applies_by_namespace_selector_and_expiry(
     fields: dict[str, object], expected: bool
 ) -> None:
     """Kubernetes selector semantics decide; an expired halt never applies."""
-    assert applies(halt_spec(**fields), PROD, NOW) is expected
+    assert verdict([Halt("h", halt_spec(**fields))], PROD, NOW).halted is expected
 
 
 def test_unknown_labels_match_every_selector() -> None:
     """When the strategy's labels are unknown, a label-selected halt is assumed to apply."""
-    unknown = StrategyRef(namespace="team-a", labels=None)
-    assert applies(halt_spec(strategySelector={"matchLabels": {"tier": "dev"}}), unknown, NOW)
-    assert not applies(halt_spec(namespaces=["team-b"]), unknown, NOW)
+    unknown = StrategyScope(namespace="team-a", labels=None)
+    picky = Halt("h", halt_spec(strategySelector={"matchLabels": {"tier": "dev"}}))
+    assert verdict([picky], unknown, NOW).halted
+    assert not verdict([Halt("h", halt_spec(namespaces=["team-b"]))], unknown, NOW).halted
 
 
 def test_verdict_separates_halt_and_reduce_only() -> None:
@@ -82,7 +77,8 @@ def test_verdict_separates_halt_and_reduce_only() -> None:
         Halt("old", halt_spec(expiresAt=(NOW - timedelta(hours=1)).isoformat())),
     ]
     result = verdict(halts, PROD, NOW)
-    assert result.halted_by == ("stop",) and result.reduce_only_by == ("calm",)
+    assert result.halting == ("stop",) and result.reduce_only == ("calm",)
+    assert result.halted_by == ["calm", "stop"]  # status.haltedBy's meaning: both modes
 
 
 def test_the_guard_judges_expiry_by_its_clock() -> None:
@@ -112,3 +108,18 @@ def test_a_cluster_is_configured_by_kubeconfig() -> None:
     """KUBECONFIG set means a cluster is configured; an empty environment means none."""
     assert cluster_configured({"KUBECONFIG": "/tmp/kubeconfig"})
     assert not cluster_configured({})
+
+
+def test_a_listed_halt_being_deleted_still_halts_the_worker() -> None:
+    """A TradingHalt with a deletionTimestamp is still listed, so the worker stays halted."""
+    item = {
+        "metadata": {"name": "going", "deletionTimestamp": "2026-11-27T14:59:00Z"},
+        "spec": {"reason": "test", "mode": "Halt"},
+    }
+    assert verdict([parse_halt(item)], PROD, NOW).halting == ("going",)
+
+
+def test_an_unreadable_halt_spec_is_unknown_state() -> None:
+    """A listed halt whose spec does not validate is HaltStateUnknown (treated as halted)."""
+    with pytest.raises(HaltStateUnknown, match="TradingHalt odd cannot be read"):
+        parse_halt({"metadata": {"name": "odd"}, "spec": {"reason": "r", "mode": "Sometimes"}})

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from alchemiser.api import breakers, runtime
+from alchemiser.api import breakers, halt_matching, runtime
 from alchemiser.errors import KubeError
-from alchemiser.operator import accounts, builders, halting, metrics, status, tripping
+from alchemiser.operator import accounts, builders, metrics, status, tripping
 from alchemiser.operator.kube import Conflict, Kube
 from alchemiser.operator.settings import OperatorSettings
 
@@ -67,6 +67,11 @@ class StrategyRef:
     def identity(self) -> builders.StrategyIdentity:
         """The identity the builders need."""
         return builders.StrategyIdentity(self.namespace, self.name, self.uid, self.labels)
+
+    @property
+    def scope(self) -> halt_matching.StrategyScope:
+        """What halts are matched against: namespace and labels."""
+        return halt_matching.StrategyScope(self.namespace, self.labels)
 
     @property
     def status(self) -> dict[str, Any]:
@@ -139,7 +144,7 @@ def _no_jobs(namespace: str, name: str) -> list[str]:
 class Sources:
     """Live views of kopf's in-memory indices, read at the moment a decision is made."""
 
-    halts: Callable[[], list[halting.HaltView]] = list
+    halts: Callable[[], list[halt_matching.HaltRule]] = list
     strategies: Callable[[], list["StrategyRef"]] = list
     strategy: Callable[[str, str], "StrategyRef | None"] = _no_strategy
     active_jobs: Callable[[str, str], list[str]] = _no_jobs

@@ -1,6 +1,6 @@
 """The halt workflow: enforce a TradingHalt (or its deletion or expiry) on the strategies.
 
-Rule: orchestration only. Which halts apply comes from halting (pure); each
+Rule: orchestration only. Which halts apply comes from api.halt_matching (pure); each
 strategy is decided under its lock; the kill switch proper (CronJob flips, Job
 deletions) is awaited, the bookkeeping after it (status, Events) runs behind.
 The halt's own status and its expiry are kept here too; handlers only call in.
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from alchemiser.api import runtime
+from alchemiser.api import halt_matching, runtime
 from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
-from alchemiser.operator import builders, halting, metrics, status, strategies
+from alchemiser.operator import builders, metrics, status, strategies
 from alchemiser.operator.context import Context, StrategyRef
 from alchemiser.operator.kube import gather_bounded
 
@@ -37,7 +37,9 @@ class Propagation:
     failures: int  # CronJobs not flipped (the caller retries)
 
 
-async def propagate(ctx: Context, halt: halting.HaltView, *, gone: bool = False) -> Propagation:
+async def propagate(
+    ctx: Context, halt: halt_matching.HaltRule, *, gone: bool = False
+) -> Propagation:
     """Enforce one halt (or its deletion/expiry) on every strategy it matches or matched.
 
     `halt` is the halt as it is now (or was, when `gone`). Each strategy is decided under
@@ -53,7 +55,7 @@ async def propagate(ctx: Context, halt: halting.HaltView, *, gone: bool = False)
     selected = [
         ref
         for ref in ctx.sources.strategies()
-        if halt.name in ref.halted_by or halt.matches(ref.namespace, ref.labels)
+        if halt.name in ref.halted_by or halt.selects(ref.scope)
     ]
     with ctx.urgent():
         outcomes = await gather_bounded(
@@ -73,7 +75,7 @@ async def propagate(ctx: Context, halt: halting.HaltView, *, gone: bool = False)
     )
     affected = 0
     if not gone and halt.is_active(now):
-        affected = sum(1 for ref in selected if halt.matches(ref.namespace, ref.labels))
+        affected = sum(1 for ref in selected if halt.selects(ref.scope))
     ctx.spawn(settle(ctx, halt.name, selected), name=f"settle {halt.name}")
     return Propagation(affected, seconds, ctx.clock().timestamp(), len(failures))
 
@@ -103,7 +105,7 @@ async def _flip(ctx: Context, ref: StrategyRef) -> bool | None:
     """
     async with ctx.lock(ref.namespace, ref.name):
         ref = ctx.fresh(ref)
-        decision = halting.decide(ctx.sources.halts(), ref.namespace, ref.labels, ctx.clock())
+        decision = halt_matching.match(ctx.sources.halts(), ref.scope, ctx.clock())
         suspend = True if decision.halted else (False if _runnable(ref) else None)
         if suspend is not None:
             await ctx.kube.suspend_cronjob(ref.namespace, builders.cronjob_name(ref.name), suspend)
@@ -121,10 +123,10 @@ def _runnable(ref: StrategyRef) -> bool:
     return spec is not None and not spec.suspend and ready
 
 
-def export_halts(halts: Iterable[halting.HaltView], now: datetime) -> None:
+def export_halts(halts: Iterable[halt_matching.HaltRule], now: datetime) -> None:
     """Set alchemiser_halts_active{mode}."""
     counts: Counter[str] = Counter(h.mode for h in halts if h.is_active(now))
-    for mode in (halting.MODE_HALT, halting.MODE_REDUCE_ONLY):
+    for mode in (halt_matching.MODE_HALT, halt_matching.MODE_REDUCE_ONLY):
         metrics.HALTS_ACTIVE.labels(mode=mode).set(counts[mode])
 
 
@@ -136,7 +138,7 @@ async def enforce(
     `measure`: record how long the halt took to reach every CronJob (on create and
     spec change, not on resume or expiry). The caller retries when `failures` is set.
     """
-    halt = halting.halt_from_body(body)
+    halt = halt_matching.rule_from_wire(body)
     result = await propagate(ctx, halt, gone=gone)
     now = ctx.clock()
     export_halts(ctx.sources.halts(), now)
@@ -181,10 +183,10 @@ def schedule_expiry(ctx: Context, body: Mapping[str, Any]) -> None:
     An asyncio task rather than a kopf timer: kopf timers put a finalizer on the halt,
     and deleting the kill switch must never wait for the operator.
     """
-    halt = halting.halt_from_body(body)
+    halt = halt_matching.rule_from_wire(body)
     cancel_expiry(ctx, halt.name)
     expires_at = halt.expires_at
-    if expires_at is None or halt.deleting:
+    if expires_at is None:
         return
     ctx.expiry_tasks[halt.name] = asyncio.create_task(
         _expire(ctx, halt.name, expires_at), name=f"expire {halt.name}"

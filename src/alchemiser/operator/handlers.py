@@ -15,12 +15,11 @@ from typing import Any
 import kopf
 import prometheus_client
 
-from alchemiser.api import runtime
+from alchemiser.api import halt_matching, runtime
 from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
 from alchemiser.operator import (
     context,
-    halting,
     halts,
     metrics,
     peering,
@@ -51,7 +50,7 @@ BACKOFF = 5  # seconds before kopf retries a failed handler (its default is 60)
 log = get_logger(__name__)
 
 
-def _halts(index: kopf.Index[Any, Any]) -> list[halting.HaltView]:
+def _halts(index: kopf.Index[Any, Any]) -> list[halt_matching.HaltRule]:
     return [halt for store in index.values() for halt in store]
 
 
@@ -195,8 +194,8 @@ def _register_indices(registry: kopf.OperatorRegistry) -> None:
         return {(ref.namespace, ref.name): ref}
 
     @kopf.index(*HALTS, registry=registry, id="halt_index")
-    async def halt_index(body: kopf.Body, **_: Any) -> dict[str, halting.HaltView]:
-        halt = halting.halt_from_body(body)
+    async def halt_index(body: kopf.Body, **_: Any) -> dict[str, halt_matching.HaltRule]:
+        halt = halt_matching.rule_from_wire(body)
         return {halt.name: halt}
 
     # A `when` filter, not a None result: kopf keeps an object's previous index entry

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from alchemiser.operator.halting import parse_time
+from alchemiser.api.halt_matching import parse_time
 
 DEFAULT_LIFETIME = 60  # seconds; kopf's default for a peer that does not say
 

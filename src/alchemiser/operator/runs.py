@@ -10,14 +10,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from alchemiser.api import ledger, runtime
+from alchemiser.api import halt_matching, ledger, runtime
 from alchemiser.api.breakers import Trip
 from alchemiser.api.result import Outcome, RunResult
 from alchemiser.logs import get_logger
 from alchemiser.operator import (
     accounts,
     builders,
-    halting,
     metrics,
     results,
     runledger,
@@ -35,7 +34,7 @@ log = get_logger(__name__)
 async def run_now(ctx: Context, ref: StrategyRef, token: str) -> None:
     """Create one Job from the CronJob's template, unless halted, suspended or not Ready."""
     obj = ref.object_ref()
-    decision = halting.decide(ctx.sources.halts(), ref.namespace, ref.labels, ctx.clock())
+    decision = halt_matching.match(ctx.sources.halts(), ref.scope, ctx.clock())
     spec, _ = strategies.parse_spec(ref)
     refusal = None
     if decision.halted:
@@ -164,7 +163,7 @@ def _export_run(
     metrics.ORDERS.labels(outcome="submitted", **labels).inc(last_run.get("ordersSubmitted", 0))
     metrics.ORDERS.labels(outcome="rejected", **labels).inc(last_run.get("ordersRejected", 0))
     metrics.NOTIONAL.labels(**labels).inc(max(0.0, float(last_run.get("notional", 0.0))))
-    finished = halting.parse_time(last_run.get("finishedAt"))
+    finished = halt_matching.parse_time(last_run.get("finishedAt"))
     stamp = (finished or now).timestamp()
     metrics.LAST_RUN.labels(**labels).set(stamp)
     if outcome != Outcome.FAILED.value:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from alchemiser.operator.halting import HaltDecision
+from alchemiser.api.halt_matching import HaltMatch
 
 READY: Final = "Ready"
 HALTED: Final = "Halted"
@@ -152,7 +152,7 @@ def condition_status(status: Mapping[str, Any] | None, type_: str) -> str | None
     return None
 
 
-def halted_message(decision: HaltDecision) -> tuple[bool, str, str]:
+def halted_message(decision: HaltMatch) -> tuple[bool, str, str]:
     """The Halted condition's (status, reason, message) for a halt decision."""
     if decision.halting:
         return True, "HaltActive", "halted by TradingHalt " + ", ".join(decision.halting)
@@ -172,7 +172,7 @@ def strategy_status(
     *,
     generation: int | None,
     verdict: Readiness,
-    decision: HaltDecision,
+    decision: HaltMatch,
     cronjob_name: str | None,
     last_schedule_time: str | None,
     now: datetime,
@@ -262,7 +262,7 @@ def run_status(
     return current
 
 
-def strategy_state(verdict: Readiness, decision: HaltDecision, suspended: bool) -> str:
+def strategy_state(verdict: Readiness, decision: HaltMatch, suspended: bool) -> str:
     """One bounded state label for the alchemiser_strategies gauge."""
     if decision.halted:
         return STATE_HALTED

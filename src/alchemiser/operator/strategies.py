@@ -18,11 +18,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from alchemiser.api import Mode, TradingStrategySpec, ledger, runtime
+from alchemiser.api import Mode, TradingStrategySpec, halt_matching, ledger, runtime
 from alchemiser.api.parameters import parse_parameters
 from alchemiser.errors import ConfigError, KubeError
 from alchemiser.logs import get_logger
-from alchemiser.operator import accounts, builders, halting, metrics, runledger, status
+from alchemiser.operator import accounts, builders, metrics, runledger, status
 from alchemiser.operator.context import Context, StrategyRef, write_status
 from alchemiser.operator.settings import OperatorSettings
 
@@ -52,7 +52,7 @@ class Observation:
     condition is kept as it is (the halt fast path and the sweep, once it was Ready).
     """
 
-    halts: Sequence[halting.HaltView]
+    halts: Sequence[halt_matching.HaltRule]
     now: datetime
     cronjob: CronJobSeen | Mapping[str, Any] | None = CronJobSeen.NOT_LOOKED
     credentials: SecretCheck | None = None
@@ -67,7 +67,7 @@ class StrategyPlan:
     cronjob_name: str
     spec: TradingStrategySpec | None
     verdict: status.Readiness
-    decision: halting.HaltDecision
+    decision: halt_matching.HaltMatch
     suspended: bool  # the CronJob's suspend as wanted
     apply: Mapping[str, Any] | None  # the desired CronJob to apply; None: no apply
     repair: bool  # the apply repairs drift (or a missing CronJob) the sweep found
@@ -169,7 +169,7 @@ def plan_strategy(ref: StrategyRef, seen: Observation, settings: OperatorSetting
     """Decide what one reconcile does: CronJob apply or suspend, Job deletion, verdict (pure)."""
     spec, spec_error = parse_spec(ref)
     verdict = _verdict(ref, spec, spec_error, seen, settings)
-    decision = halting.decide(seen.halts, ref.namespace, ref.labels, seen.now)
+    decision = halt_matching.match(seen.halts, ref.scope, seen.now)
     suspended = spec is None or spec.suspend or decision.halted or not verdict.ready
     desired = None
     last_schedule: str | None = None
@@ -329,7 +329,7 @@ def _transition_events(
     ref: StrategyRef,
     current: Mapping[str, Any],
     verdict: status.Readiness,
-    decision: halting.HaltDecision,
+    decision: halt_matching.HaltMatch,
 ) -> None:
     obj = ref.object_ref()
     was_halted = status.condition_status(current, status.HALTED) == "True"
@@ -352,7 +352,7 @@ def _export_strategy(
     ctx: Context,
     ref: StrategyRef,
     verdict: status.Readiness,
-    decision: halting.HaltDecision,
+    decision: halt_matching.HaltMatch,
     *,
     suspended: bool,
     own_suspend: bool,
@@ -376,7 +376,7 @@ def forget_strategy(ctx: Context, namespace: str, name: str) -> None:
 
 
 async def delete_jobs(
-    ctx: Context, ref: StrategyRef, jobs: list[str], decision: halting.HaltDecision
+    ctx: Context, ref: StrategyRef, jobs: list[str], decision: halt_matching.HaltMatch
 ) -> None:
     """Delete a halted strategy's active Jobs, one Event per Job deleted."""
     for job in jobs:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from alchemiser.api import Breakers, runtime
+from alchemiser.api import Breakers, halt_matching, runtime
 from alchemiser.api.breakers import Trip, halt_manifest
 from alchemiser.logs import get_logger
-from alchemiser.operator import halting, metrics
+from alchemiser.operator import metrics
 from alchemiser.operator.kube import Kube
 
 Emit = Callable[[Mapping[str, Any], str, str, str], None]
@@ -106,7 +106,7 @@ async def _in_effect(kube: Kube, manifest: Mapping[str, Any], now: datetime) -> 
     existing = await kube.get_halt(name)
     if existing is None:  # deleted between the two calls: create it after all
         return await kube.create_halt_if_absent(manifest)
-    if halting.halt_from_body(existing).is_active(now):
+    if halt_matching.rule_from_wire(existing).is_active(now):
         return False
     spec = dict(manifest["spec"])
     spec.setdefault("expiresAt", None)  # a renewal without cooldown lasts until deleted

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from alchemiser.api.halt_matching import StrategyScope
 from alchemiser.api.result import Outcome, RunResult
 from alchemiser.api.runtime import (
     CREDENTIALS_DIR,
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
                 execution=broker,
                 halts=halts.HaltGuard(
                     _halt_source(args, environ),
-                    halts.StrategyRef(namespace=config.namespace, labels=config.labels),
+                    StrategyScope(namespace=config.namespace, labels=config.labels),
                 ),
                 strategies=REGISTRY,
                 combine=combine,

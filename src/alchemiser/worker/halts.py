@@ -1,11 +1,12 @@
 """Halt checks: which TradingHalts apply to this strategy right now.
 
-Rule: the only worker module that imports kubernetes. Matching is a pure function
-of (halt spec, strategy namespace and labels, now); reading halts goes through the
-small `HaltSource` protocol so tests can inject one. Any failure to read the halt
-state raises HaltStateUnknown, and callers treat that as halted. Expired halts are
-ignored. When no cluster is configured there is nothing to read (`NoCluster`);
-whether that is acceptable is the caller's decision (`--no-halt-check`, `--broker sim`).
+Rule: the only worker module that imports kubernetes. Which halts apply is decided
+by the rule the operator uses too (alchemiser.api.halt_matching: a halt applies while
+it exists, even while being deleted, until it expires); reading halts goes through
+the small `HaltSource` protocol so tests can inject one. Any failure to read the halt
+state raises HaltStateUnknown, and callers treat that as halted. When no cluster is
+configured there is nothing to read (`NoCluster`); whether that is acceptable is the
+caller's decision (`--no-halt-check`, `--broker sim`).
 """
 
 import os
@@ -20,7 +21,8 @@ import urllib3
 from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
-from alchemiser.api import HaltMode, LabelSelector, SelectorOperator, TradingHaltSpec
+from alchemiser.api import TradingHaltSpec, halt_matching
+from alchemiser.api.halt_matching import HaltMatch, StrategyScope
 from alchemiser.api.runtime import GROUP, HALT_PLURAL, VERSION
 from alchemiser.errors import HaltStateUnknown
 
@@ -36,32 +38,6 @@ class Halt:
     spec: TradingHaltSpec
 
 
-@dataclass(frozen=True)
-class StrategyRef:
-    """What halts are matched against: the strategy's namespace and labels."""
-
-    namespace: str
-    labels: Mapping[str, str] | None  # None: unknown, so any label selector is assumed to match
-
-
-@dataclass(frozen=True)
-class HaltVerdict:
-    """The halts in force for one strategy; empty names mean nothing applies."""
-
-    halted_by: tuple[str, ...] = ()  # Halt mode
-    reduce_only_by: tuple[str, ...] = ()  # ReduceOnly mode
-
-    @property
-    def halted(self) -> bool:
-        """True when a Halt-mode halt forbids every new order."""
-        return bool(self.halted_by)
-
-    @property
-    def reduce_only(self) -> bool:
-        """True when only position-reducing orders may pass."""
-        return bool(self.reduce_only_by)
-
-
 class HaltSource(Protocol):
     """Reads every TradingHalt; raises HaltStateUnknown when it cannot."""
 
@@ -70,47 +46,11 @@ class HaltSource(Protocol):
         ...
 
 
-def verdict(halts: Sequence[Halt], strategy: StrategyRef, now: datetime) -> HaltVerdict:
-    """Return which of `halts` apply to `strategy` at `now` (pure)."""
-    applying = [halt for halt in halts if applies(halt.spec, strategy, now)]
-    return HaltVerdict(
-        halted_by=tuple(sorted(h.name for h in applying if h.spec.mode is HaltMode.HALT)),
-        reduce_only_by=tuple(
-            sorted(h.name for h in applying if h.spec.mode is HaltMode.REDUCE_ONLY)
-        ),
+def verdict(halts: Sequence[Halt], strategy: StrategyScope, now: datetime) -> HaltMatch:
+    """Which of `halts` apply to `strategy` at `now`: the shared rule (api.halt_matching)."""
+    return halt_matching.match(
+        (halt_matching.rule_from_spec(h.name, h.spec) for h in halts), strategy, now
     )
-
-
-def applies(spec: TradingHaltSpec, strategy: StrategyRef, now: datetime) -> bool:
-    """True when the halt is unexpired and selects the strategy by namespace and labels."""
-    if spec.expires_at is not None and spec.expires_at <= now:
-        return False
-    if spec.namespaces and strategy.namespace not in spec.namespaces:
-        return False
-    if strategy.labels is None:
-        return True  # labels unknown: fail closed, every selector may select this strategy
-    return selects(spec.strategy_selector, strategy.labels)
-
-
-def selects(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
-    """Kubernetes label-selector semantics; an empty selector selects everything."""
-    if any(labels.get(key) != value for key, value in selector.match_labels.items()):
-        return False
-    for requirement in selector.match_expressions:
-        present = requirement.key in labels
-        value = labels.get(requirement.key)
-        match requirement.operator:
-            case SelectorOperator.IN:
-                ok = present and value in requirement.values
-            case SelectorOperator.NOT_IN:
-                ok = not present or value not in requirement.values
-            case SelectorOperator.EXISTS:
-                ok = present
-            case SelectorOperator.DOES_NOT_EXIST:
-                ok = not present
-        if not ok:
-            return False
-    return True
 
 
 def utc_now() -> datetime:
@@ -127,14 +67,14 @@ class HaltGuard:
     def __init__(
         self,
         source: HaltSource,
-        strategy: StrategyRef,
+        strategy: StrategyScope,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._source = source
         self._strategy = strategy
         self._clock = clock
 
-    def check(self) -> HaltVerdict:
+    def check(self) -> HaltMatch:
         """Read the halts now; raises HaltStateUnknown when they cannot be read."""
         return verdict(self._source.list(), self._strategy, self._clock())
 
@@ -200,10 +140,11 @@ class KubeHaltSource:
             raise HaltStateUnknown(
                 f"listing TradingHalts failed: {type(error).__name__}: {error}"
             ) from None
-        return [_parse(item) for item in body.get("items", [])]
+        return [parse_halt(item) for item in body.get("items", [])]
 
 
-def _parse(item: Mapping[str, Any]) -> Halt:
+def parse_halt(item: Mapping[str, Any]) -> Halt:
+    """One listed TradingHalt; HaltStateUnknown when its spec does not validate."""
     name = str(item.get("metadata", {}).get("name", "?"))
     try:
         return Halt(name=name, spec=TradingHaltSpec.model_validate(item.get("spec", {})))

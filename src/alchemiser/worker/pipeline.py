@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from alchemiser.api import Allocation, StrategyName
 from alchemiser.api.breakers import session_of
+from alchemiser.api.halt_matching import HaltMatch
 from alchemiser.api.ledger import Ledger
 from alchemiser.api.parameters import SymphonyParameters, parse_parameters
 from alchemiser.api.result import (
@@ -63,7 +64,7 @@ from alchemiser.worker.execution import (
     cancel_open_orders,
     unfilled_qty,
 )
-from alchemiser.worker.halts import HaltGuard, HaltVerdict
+from alchemiser.worker.halts import HaltGuard
 from alchemiser.worker.market import PriceHistory, calendar_days_for
 from alchemiser.worker.outcome import decide
 from alchemiser.worker.planner import PlannedOrder, PlanSettings, PortfolioView
@@ -180,7 +181,7 @@ class _Run:
 
     # -- steps -------------------------------------------------------------------------
 
-    def _breakers(self, account: Account, session: Session, verdict: HaltVerdict) -> HaltVerdict:
+    def _breakers(self, account: Account, session: Session, verdict: HaltMatch) -> HaltMatch:
         """The day's throttles and the loss breakers, from the broker's own figures.
 
         A throttle ends the run with no orders; a Halt-mode trip raises HaltActive; a
@@ -214,19 +215,19 @@ class _Run:
         self.breaker_reduce_only = found.reduce_only
         return self._with_breakers(verdict)
 
-    def _with_breakers(self, verdict: HaltVerdict) -> HaltVerdict:
+    def _with_breakers(self, verdict: HaltMatch) -> HaltMatch:
         """A halt verdict with this run's own ReduceOnly breaker trips added."""
         if not self.breaker_reduce_only:
             return verdict
-        return replace(verdict, reduce_only_by=verdict.reduce_only_by + self.breaker_reduce_only)
+        return replace(verdict, reduce_only=verdict.reduce_only + self.breaker_reduce_only)
 
-    def _halts(self) -> HaltVerdict:
+    def _halts(self) -> HaltMatch:
         verdict = self._with_breakers(self.deps.halts.check())
         if verdict.halted:
-            self.state.halted_by = ", ".join(verdict.halted_by)
+            self.state.halted_by = ", ".join(verdict.halting)
             raise HaltActive(f"TradingHalt {self.state.halted_by} is active (Halt)")
         if verdict.reduce_only:
-            self.log.warning("ReduceOnly halt active", halts=list(verdict.reduce_only_by))
+            self.log.warning("ReduceOnly halt active", halts=list(verdict.reduce_only))
         return verdict
 
     def _strategies(self) -> tuple[list[tuple[Strategy, BaseModel, int]], frozenset[str]]:
@@ -325,7 +326,7 @@ class _Run:
         symbols: frozenset[str],
         today: float,
         before: int,
-        verdict: HaltVerdict,
+        verdict: HaltMatch,
     ) -> risk.RiskContext:
         return risk.RiskContext(
             limits=self.limits,
@@ -338,8 +339,8 @@ class _Run:
             today_notional=today,
             orders_before=before,
             untradable=view.untradable,
-            halted_by=", ".join(verdict.halted_by) or None,
-            reduce_only_by=", ".join(verdict.reduce_only_by) or None,
+            halted_by=", ".join(verdict.halting) or None,
+            reduce_only_by=", ".join(verdict.reduce_only) or None,
         )
 
     def _judge(self, decisions: Sequence[risk.Decision]) -> list[risk.ApprovedOrder]:
@@ -366,7 +367,7 @@ class _Run:
         targets: Mapping[str, float],
         symbols: frozenset[str],
         today: float,
-        verdict: HaltVerdict,
+        verdict: HaltMatch,
     ) -> None:
         self.state.dry_run = True
         plan = planner.plan(view, targets, self.settings)
@@ -393,7 +394,7 @@ class _Run:
         targets: Mapping[str, float],
         symbols: frozenset[str],
         today: float,
-        verdict: HaltVerdict,
+        verdict: HaltMatch,
     ) -> None:
         executor = Executor(
             self.execution,
@@ -438,7 +439,7 @@ class _Run:
     # -- limit orders: bounded re-pegs -------------------------------------------------
 
     def _repeg_plan(
-        self, wait: float, view: PortfolioView, symbols: frozenset[str], verdict: HaltVerdict
+        self, wait: float, view: PortfolioView, symbols: frozenset[str], verdict: HaltMatch
     ) -> RepegPlan:
         """The phase's fill wait is shared by a leg's first order and each of its re-pegs."""
 
@@ -476,7 +477,7 @@ class _Run:
         *,
         base: PortfolioView,
         symbols: frozenset[str],
-        verdict: HaltVerdict,
+        verdict: HaltMatch,
     ) -> risk.Decision:
         """The re-peg of a leg's unfilled rest at the latest trade, judged on fresh figures."""
         price = self.market.latest_prices([order.symbol]).get(order.symbol)
@@ -517,10 +518,10 @@ class _Run:
             self.deps.stop.set()
             raise HaltActive(f"halt state unknown, treated as halted: {error}") from None
         if verdict.halted:
-            self.state.halted_by = ", ".join(verdict.halted_by)
+            self.state.halted_by = ", ".join(verdict.halting)
             self.deps.stop.set()
             raise HaltActive(f"TradingHalt {self.state.halted_by} is active (Halt)")
-        halts = ", ".join(verdict.reduce_only_by) or None
+        halts = ", ".join(verdict.reduce_only) or None
         refusal = risk.reduce_only_refusal(approved.order, approved.held, halts)
         if refusal is not None:
             raise RiskRejected(refusal)
