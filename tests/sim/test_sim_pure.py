@@ -122,3 +122,17 @@ def test_rate_window_counts_a_sliding_minute() -> None:
     unlimited = RateWindow()
     assert all(unlimited.admit(float(n)).allowed for n in range(500))
     assert unlimited.admit(500.0).limit == 200
+
+
+def test_a_requests_fault_draws_do_not_depend_on_requests_arriving_between() -> None:
+    """Each request key has its own draws, so concurrent arrival order cannot move a fault."""
+    alone = FaultDice(Faults(rate_limited=0.5), seed=0)
+    mixed = FaultDice(Faults(rate_limited=0.5), seed=0)
+    expected = [alone.strikes("rate_limited", "GET /v2/assets/SPY") for _ in range(64)]
+    seen = []
+    for n in range(64):
+        for _ in range(n % 3):
+            mixed.strikes("rate_limited", "GET /v2/assets/QQQ")
+        seen.append(mixed.strikes("rate_limited", "GET /v2/assets/SPY"))
+    assert seen == expected
+    assert 16 < sum(expected) < 48  # about half strike

@@ -1,14 +1,14 @@
 """Fault injection for the paper exchange: which requests fail, and how.
 
-Rule: pure parsing plus a seeded random source; the server decides where each
-fault applies. Spec: comma-separated `kind=value`, e.g.
+Rule: pure parsing plus seeded, reproducible draws; the server decides where each
+fault applies and names the request it draws for. Spec: comma-separated `kind=value`, e.g.
 `429=0.3,5xx=0.2,latency=50ms,lost-response=0.1,partial=0.2,timeout=0.1,reject=0.1`.
 Fractions are probabilities in [0, 1]; `latency` and `timeout-hold` are durations
 (`50ms`, `2s`, or plain seconds). `lost-response` drops the connection after the
 order exists; `lost-response-5xx` answers 500 after the order exists.
 """
 
-import random
+import hashlib
 from dataclasses import dataclass, fields, replace
 
 from alchemiser.errors import ConfigError
@@ -101,18 +101,30 @@ def parse_faults(spec: str) -> Faults:
 
 
 class FaultDice:
-    """Seeded draws deciding whether a given fault strikes this time."""
+    """Seeded draws deciding whether a given fault strikes this time.
+
+    Each (kind, request key) has its own sequence: its n-th draw is a hash of the
+    seed, the kind, the key and n. Which request meets a fault thus depends on the
+    seed and the requests alone, never on the order concurrent requests arrive in
+    (one shared stream let a busy machine's thread scheduling decide, so a seeded
+    run was not reproducible).
+    """
 
     def __init__(self, faults: Faults, seed: int) -> None:
         self.faults = faults
-        self._random = random.Random(seed)
+        self._seed = seed
+        self._draws: dict[tuple[str, str], int] = {}
 
-    def strikes(self, kind: str) -> bool:
-        """Draw once for the fault attribute `kind` (e.g. "server_error")."""
+    def strikes(self, kind: str, key: str = "") -> bool:
+        """Draw once for the fault attribute `kind` (e.g. "server_error") and request `key`."""
         probability: float = getattr(self.faults, kind)
         if probability <= 0.0:
             return False
-        return self._random.random() < probability
+        n = self._draws.get((kind, key), 0)
+        self._draws[(kind, key)] = n + 1
+        text = f"{self._seed}\0{kind}\0{key}\0{n}".encode()
+        draw = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") / 2**64
+        return draw < probability
 
 
 FAULT_KINDS = tuple(f.name for f in fields(Faults))

@@ -6,6 +6,7 @@ admin_routes. /admin needs no key but answers loopback peers only.
 """
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Awaitable, Callable
 
@@ -45,17 +46,18 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
     faults = exchange.faults
     if faults.latency > 0:
         await asyncio.sleep(faults.latency)
-    if exchange.dice.strikes("timeout"):
+    key = await _request_key(request)
+    if exchange.dice.strikes("timeout", key):
         log.info("fault injected", fault="timeout", path=request.path)
         await asyncio.sleep(faults.timeout_hold)
         return drop_connection(request)
     rate = exchange.rate.admit(time.time())
     if not rate.allowed:
         return _rate_limited(rate.headers())
-    if exchange.dice.strikes("rate_limited"):
+    if exchange.dice.strikes("rate_limited", key):
         log.info("fault injected", fault="429", path=request.path)
         return _rate_limited(exchange.rate.exhausted(time.time()).headers())
-    if exchange.dice.strikes("server_error"):
+    if exchange.dice.strikes("server_error", key):
         log.info("fault injected", fault="5xx", path=request.path)
         return reply({"code": 50010000, "message": "internal server error occurred"}, 500)
     try:
@@ -68,6 +70,13 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = reply({"code": 40510000, "message": "method not allowed"}, status=405)
     response.headers.update(rate.headers())
     return response
+
+
+async def _request_key(request: web.Request) -> str:
+    """Names a request for the fault draws: method, path, query and a digest of its body."""
+    body = await request.read() if request.can_read_body else b""
+    digest = hashlib.blake2b(body, digest_size=8).hexdigest()
+    return f"{request.method} {request.path_qs} {digest}"
 
 
 def build_app(exchange: Exchange) -> web.Application:

@@ -147,15 +147,16 @@ async def submit_order(request: web.Request) -> web.Response:
     async with exchange.lock:
         now = exchange.clock.now()
         exchange.book.advance(now)
-        partial = exchange.dice.strikes("partial")
+        key = intent.client_order_id or ""
+        partial = exchange.dice.strikes("partial", key)
         order = exchange.book.submit(intent, now, partial=partial)
         answer = wire.order(order)
-        if exchange.dice.strikes("reject"):
+        if exchange.dice.strikes("reject", key):
             log.info("fault injected", fault="reject", client_order_id=order.client_order_id)
             exchange.book.reject(order.id, now)
         exchange.book.advance(now)
-        lost = exchange.dice.strikes("lost_response")
-        failed_late = not lost and exchange.dice.strikes("lost_response_5xx")
+        lost = exchange.dice.strikes("lost_response", key)
+        failed_late = not lost and exchange.dice.strikes("lost_response_5xx", key)
     if lost:
         log.info("fault injected", fault="lost-response", client_order_id=order.client_order_id)
         return drop_connection(request)
