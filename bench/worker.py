@@ -1,7 +1,12 @@
 """Worker benchmarks, printed (never asserted).
 
-1. Cold start: a fresh `alchemiser run` process, from spawn to its first order submitted
-   (the "submitted order" log line), against a paper exchange in this process. Median.
+1. Cold start: a fresh `alchemiser run` process (as in a pod: a broker endpoint, no
+   --broker sim), from spawn to its first order submitted, against a paper exchange
+   in this process. Medians of wall and CPU time, split into imports (spawn until
+   `alchemiser run`'s modules are loaded, interpreter start included), calendar
+   (market hours), data (broker reads), decision (strategies, planner, risk) and
+   submit (the first order's submission); `other` is the rest (config, logging).
+   CPU is the process's own (all threads), less sensitive to a loaded machine.
 2. A 20-symbol rebalance from cash against the exchange with 50 ms injected latency on
    every request, submitting concurrently (default 8 in flight) versus one at a time.
    Median wall time of the submit phase and of the whole run, and the ratio.
@@ -81,9 +86,67 @@ def strategy_spec(symbols: list[str], endpoint: str | None = None) -> dict[str, 
     }
 
 
-def cold_start(runs: int) -> list[float]:
-    """Seconds from spawning `alchemiser run` to its first 'submitted order' log line."""
-    times = []
+# Runs in the measured process: marks the end of the imports, times each phase by
+# wrapping the functions that do it, runs `alchemiser run`, writes what it saw as JSON.
+CHILD = """
+import json, sys, time
+wall0, cpu0 = time.time(), time.process_time()
+from alchemiser import cli
+arguments = sys.argv[2:]
+parser = cli.build_parser(arguments)
+marks = {"interpreter": (wall0, cpu0), "imports": (time.time(), time.process_time())}
+phases = {}
+
+from alchemiser.worker import pipeline, planner, risk
+from alchemiser.worker.broker.alpaca import AlpacaBroker
+from alchemiser.worker.execution import Executor
+
+def timed(owner, name, phase):
+    inner = getattr(owner, name)
+    def wrapper(*args, **kwargs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent = phase, time.perf_counter() - wall, time.process_time() - cpu
+            if "first order" not in marks:
+                total = phases.setdefault(phase, [0.0, 0.0])
+                total[0] += spent[1]
+                total[1] += spent[2]
+    setattr(owner, name, wrapper)
+
+timed(pipeline, "open_session", "calendar")
+for read in ("clock", "daily_bars", "latest_prices", "assets", "account", "positions",
+             "orders_since"):
+    timed(AlpacaBroker, read, "data")
+timed(pipeline._Run, "_targets", "decision")
+for step in ("plan_sells", "plan_buys"):
+    timed(planner, step, "decision")
+timed(risk, "check", "decision")
+submit_all = Executor.submit_all
+def submitting(self, orders):
+    marks.setdefault("submit", (time.time(), time.process_time()))
+    return submit_all(self, orders)
+Executor.submit_all = submitting
+submit = AlpacaBroker.submit
+def first_order(self, order):
+    placed = submit(self, order)
+    marks.setdefault("first order", (time.time(), time.process_time()))
+    return placed
+AlpacaBroker.submit = first_order
+
+args = parser.parse_args(arguments)
+code = args.handler(args)
+with open(sys.argv[1], "w") as out:
+    json.dump({"code": code, "marks": marks, "phases": phases}, out)
+"""
+
+PHASES = ("imports", "calendar", "data", "decision", "submit", "other")
+
+
+def cold_start(runs: int) -> list[dict[str, tuple[float, float]]]:
+    """Per run: (wall, CPU) seconds to the first order, in total and per phase."""
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         creds = Path(tmp) / "creds"
         creds.mkdir()
@@ -104,26 +167,36 @@ def cold_start(runs: int) -> list[float]:
                         }
                     )
                 )
+                seen = Path(tmp) / f"seen-{run}.json"
                 command = [
-                    *(str(Path(sys.executable).parent / "alchemiser"), "run"),
+                    *(sys.executable, "-c", CHILD, str(seen), "run"),
                     *("--manifest", str(manifest), "--credentials-dir", str(creds)),
                     *("--no-halt-check", "--run-id", f"cold-{run}"),
                     *("--termination-log", str(Path(tmp) / "log")),
                 ]
-                start = time.perf_counter()
-                process = subprocess.Popen(
-                    command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
-                )
-                assert process.stderr is not None
-                first = None
-                for line in process.stderr:
-                    if first is None and "submitted order" in line:
-                        first = time.perf_counter() - start
-                process.wait(60)
-                if first is None:
-                    raise SystemExit(f"cold run {run} placed no order (exit {process.returncode})")
-                times.append(first)
-    return times
+                spawned = time.time()
+                subprocess.run(command, env=env, capture_output=True, timeout=120, check=False)
+                results.append(_split(json.loads(seen.read_text()), spawned, run))
+    return results
+
+
+def _split(seen: dict[str, Any], spawned: float, run: int) -> dict[str, tuple[float, float]]:
+    marks = seen["marks"]
+    if "first order" not in marks:
+        raise SystemExit(f"cold run {run} placed no order (exit {seen['code']})")
+    first_wall, first_cpu = marks["first order"]
+    imports_wall, imports_cpu = marks["imports"]
+    split = {"total": (first_wall - spawned, first_cpu)}
+    split["imports"] = (imports_wall - spawned, imports_cpu)
+    for phase in PHASES[1:-2]:
+        wall, cpu = seen["phases"].get(phase, (0.0, 0.0))
+        split[phase] = (wall, cpu)
+    submit_wall, submit_cpu = marks["submit"]
+    split["submit"] = (first_wall - submit_wall, first_cpu - submit_cpu)
+    split["other"] = tuple(  # type: ignore[assignment]
+        split["total"][i] - sum(split[p][i] for p in PHASES[:-1]) for i in (0, 1)
+    )
+    return split
 
 
 class _Timed:
@@ -192,31 +265,27 @@ class _Keys:
         return self._credentials
 
 
-def import_only(runs: int) -> list[float]:
-    """Seconds for a fresh interpreter to import the console script's module (no run)."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import alchemiser.cli"], check=True)
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def main() -> None:
     """Run both benchmarks and print medians."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     configure(json=False, level="WARNING")
-    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"cpus: {os.cpu_count()}; load average before: {_load()}")
 
     cold = cold_start(args.runs)
-    imports = import_only(args.runs)
+    total = [run["total"] for run in cold]
     print(
-        f"cold start to first order submitted: median {statistics.median(cold):.2f} s "
-        f"(runs: {', '.join(f'{t:.2f}' for t in cold)}); of which importing "
-        f"alchemiser.cli alone: median {statistics.median(imports):.2f} s"
+        f"cold start to first order submitted, median of {args.runs}: "
+        f"wall {statistics.median(t[0] for t in total):.2f} s, "
+        f"CPU {statistics.median(t[1] for t in total):.2f} s "
+        f"(runs, wall/CPU: {', '.join(f'{w:.2f}/{c:.2f}' for w, c in total)})"
     )
+    for phase in PHASES:
+        wall = statistics.median(run[phase][0] for run in cold)
+        cpu = statistics.median(run[phase][1] for run in cold)
+        print(f"  {phase:<9} wall {wall:5.2f} s   CPU {cpu:5.2f} s")
+    print(f"load average after the cold starts: {_load()}")
     results: dict[int, list[tuple[float, float]]] = {8: [], 1: []}
     for _ in range(args.runs):
         for concurrency in (8, 1):
@@ -231,6 +300,10 @@ def main() -> None:
         f"20-symbol rebalance, 50 ms latency, whole run: concurrent(8) {whole[8]:.2f} s, "
         f"sequential {whole[1]:.2f} s, ratio {whole[1] / whole[8]:.1f}x"
     )
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":
