@@ -5,7 +5,8 @@ cluster recorded in .devcluster/ (or $DEVCLUSTER_DIR) or starts one and leaves
 it running. A control plane that cannot start fails the tests; nothing here
 skips.
 
-Fixtures: `kube_cluster` (session, a kubetest.KubeCluster), `kubectl` (its
+Fixtures: `kube_cluster` (session, a kubetest.KubeCluster), `crds` (session: the
+project's CRDs from crds/ or $ALCHEMISER_CRDS_DIR, Established), `kubectl` (its
 `kubectl(*args, input=None, check=True)` method) and `namespace` (a fresh
 namespace per test, deleted afterwards).
 """
@@ -69,6 +70,18 @@ def kube_cluster() -> KubeCluster:
     # Left running on purpose: other sessions in this checkout may share it, and
     # the next run starts at once. `make cluster-down` (and CI's trap) stop it.
     return KubeCluster.from_record(_state_dir())
+
+
+@pytest.fixture(scope="session")
+def crds(kube_cluster: KubeCluster) -> None:
+    """The CRDs (ours and kopf's peering) are installed and Established."""
+    for path in sorted(Path(os.environ.get("ALCHEMISER_CRDS_DIR", REPO / "crds")).glob("*.yaml")):
+        kube_cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(path))
+    kube_cluster.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s",
+        "crd/tradingstrategies.alchemiser.io", "crd/tradinghalts.alchemiser.io",
+        "crd/clusterkopfpeerings.kopf.dev", "crd/kopfpeerings.kopf.dev",
+    )  # fmt: skip
 
 
 @pytest.fixture

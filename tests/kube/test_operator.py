@@ -100,18 +100,6 @@ class Operator:
         self._out.close()
 
 
-@pytest.fixture(scope="session")
-def crds(kube_cluster: KubeCluster) -> None:
-    """The CRDs (ours and kopf's peering) are installed and established."""
-    for path in sorted(Path(os.environ.get("ALCHEMISER_CRDS_DIR", REPO / "crds")).glob("*.yaml")):
-        kube_cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(path))
-    kube_cluster.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s",
-        "crd/tradingstrategies.alchemiser.io", "crd/tradinghalts.alchemiser.io",
-        "crd/clusterkopfpeerings.kopf.dev", "crd/kopfpeerings.kopf.dev",
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def operator(kube_cluster: KubeCluster, crds: None) -> Iterator[Operator]:
     """The operator serving namespaces named t-test-op-*, standalone, 5 s resync sweep."""

@@ -20,20 +20,6 @@ from kubetest import KubeCluster
 REPO = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture(scope="session")
-def crds(kube_cluster: KubeCluster) -> None:
-    """The project's CRDs, installed and Established."""
-    for path in sorted((REPO / "crds").glob("*.yaml")):
-        kube_cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(path))
-    kube_cluster.kubectl(
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd/tradingstrategies.alchemiser.io",
-        "crd/tradinghalts.alchemiser.io",
-    )
-
-
 @pytest.fixture(scope="module")
 def podrunner(
     kube_cluster: KubeCluster, tmp_path_factory: pytest.TempPathFactory
