@@ -340,12 +340,13 @@ def test_cluster_wide_install_grants_the_same_verbs_everywhere_and_no_more(
         ("patch", "clusterkopfpeerings.kopf.dev"),
         ("list", "customresourcedefinitions.apiextensions.k8s.io"),
         ("patch", "tradinghalts.alchemiser.io", "--subresource=status"),
+        ("create", "tradinghalts.alchemiser.io"),  # a circuit breaker trips
+        ("delete", "tradinghalts.alchemiser.io"),  # a deleted strategy's breaker halts go
     ):
         assert _can(kube_cluster, operator, *args), args
     for args in (
         ("list", "secrets", "--all-namespaces"),
-        ("create", "tradinghalts.alchemiser.io"),
-        ("delete", "tradinghalts.alchemiser.io"),
+        ("update", "tradinghalts.alchemiser.io"),
         ("update", "tradingstrategies.alchemiser.io", "-n", "default"),
         ("delete", "cronjobs.batch", "-n", "default"),
         ("list", "namespaces"),
@@ -842,14 +843,14 @@ def _check_operator_permissions(
     assert _can(kube, operator, "create", "cronjobs.batch", "-n", namespace)
     assert _can(kube, operator, "get", "secrets", "-n", namespace)
     assert _can(kube, operator, "create", "events", "-n", "default")  # events about halts
+    assert _can(kube, operator, "create", "tradinghalts.alchemiser.io")  # breakers trip halts
     for args in (
         ("list", "secrets", "-n", namespace),
         ("get", "secrets", "-n", own_namespace),
         ("get", "secrets", "-n", "default"),
         ("create", "cronjobs.batch", "-n", "default"),
         ("list", "tradingstrategies.alchemiser.io", "-n", "default"),
-        ("create", "tradinghalts.alchemiser.io"),
-        ("delete", "tradinghalts.alchemiser.io"),
+        ("update", "tradinghalts.alchemiser.io"),
         ("delete", "tradingstrategies.alchemiser.io", "-n", namespace),
         ("create", "pods", "-n", namespace),
         ("update", "cronjobs.batch", "-n", namespace),

@@ -442,8 +442,12 @@ def test_op_halt_by_namespace_and_resume(kube_cluster, namespace, operator):
 def test_op_halt_by_selector(kube_cluster, namespace, operator):
     """Only strategies whose labels match the halt's selector are halted."""
     secret(kube_cluster, namespace)
+    secret(kube_cluster, namespace, "alpaca-ops")  # one account per strategy (AccountInUse)
     strategy(kube_cluster, namespace, "quant", labels={"team": "quant"})
-    strategy(kube_cluster, namespace, "ops", labels={"team": "ops"})
+    strategy(
+        kube_cluster, namespace, "ops", labels={"team": "ops"},
+        broker={"credentialsSecret": "alpaca-ops"},
+    )  # fmt: skip
     wait_condition(kube_cluster, namespace, "Ready", "True", name="quant")
     wait_condition(kube_cluster, namespace, "Ready", "True", name="ops")
     name = f"{namespace}-sel"
