@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from alchemiser.api import TradingStrategySpec
+from alchemiser.api.halt_matching import StrategyScope
 from alchemiser.logs import configure
 from alchemiser.sim import embedded
 from alchemiser.worker import halts, pipeline
@@ -243,7 +244,7 @@ def rebalance(concurrency: int) -> tuple[float, float]:
         deps = pipeline.Deps(
             market=adapter,
             execution=adapter,
-            halts=halts.HaltGuard(halts.NoCluster(), halts.StrategyRef("bench", {})),
+            halts=halts.HaltGuard(halts.NoCluster(), StrategyScope("bench", {})),
             strategies=REGISTRY,
             combine=combine,
             concurrency=concurrency,

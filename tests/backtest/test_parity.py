@@ -7,6 +7,7 @@ from pathlib import Path
 
 from support import write_manifest
 
+from alchemiser.api.halt_matching import StrategyScope
 from alchemiser.backtest import assemble, data
 from alchemiser.backtest.broker import FillModel
 from alchemiser.backtest.prices import Prices
@@ -62,9 +63,10 @@ def test_backtest_orders_equal_paper_runs_on_the_paper_exchange(tmp_path: Path) 
     paper = []
     with EmbeddedExchange(config) as exchange:
         broker = AlpacaBroker(_Keys(exchange), base_url=exchange.base_url)
-        guard = halts.HaltGuard(halts.NoCluster(), halts.StrategyRef("team-a", {}))
+        guard = halts.HaltGuard(halts.NoCluster(), StrategyScope("team-a", {}))
         deps = pipeline.Deps(
-            broker=broker,
+            market=broker,
+            execution=broker,
             halts=guard,
             strategies=REGISTRY,
             combine=combine,

@@ -107,7 +107,7 @@ class _Ledger:
 
 
 class BacktestBroker:
-    """A cash account replayed over `prices`; implements the worker's Broker port."""
+    """A cash account replayed over `prices`; serves both worker ports (market, execution)."""
 
     def __init__(
         self, prices: Prices, table: SessionTable, cash: float, fills: FillModel | None = None

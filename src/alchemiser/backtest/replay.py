@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from alchemiser.api import Mode, TradingStrategySpec
+from alchemiser.api.halt_matching import StrategyScope
 from alchemiser.api.result import Outcome, RunResult
 from alchemiser.backtest.broker import BacktestBroker, Fill, FillModel
 from alchemiser.backtest.prices import Prices, SessionTable
@@ -94,8 +95,11 @@ def replay(setup: Setup, progress: Progress | None = None) -> Record:
     tape = Tape()
     strategies, combined = recording(REGISTRY, combine, tape)
     deps = pipeline.Deps(
-        broker=broker,
-        halts=halts.HaltGuard(halts.NoCluster(), halts.StrategyRef(setup.identity.namespace, {})),
+        market=broker,
+        execution=broker,
+        halts=halts.HaltGuard(
+            halts.NoCluster(), StrategyScope(setup.identity.namespace, {}), clock=lambda: broker.now
+        ),
         strategies=strategies,
         combine=combined,
         stop=threading.Event(),
