@@ -15,6 +15,7 @@ from alchemiser.api import halt_matching
 from alchemiser.operator.context import Context, Sources, StrategyRef
 from alchemiser.operator.kube import Conflict
 from alchemiser.operator.settings import OperatorSettings
+from alchemiser.operator.symphonies import referenced_config_maps
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 BOTH_KEYS = frozenset({"APCA_API_KEY_ID", "APCA_API_SECRET_KEY"})
@@ -79,6 +80,7 @@ class FakeKube:
     jobs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     pods: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     halts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    configmaps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     writes: list[tuple[str, ...]] = field(default_factory=list)
     conflicts: int = 0  # status patches still to answer 409
 
@@ -91,6 +93,10 @@ class FakeKube:
     async def secret_keys(self, namespace: str, name: str) -> frozenset[str] | None:
         """The Secret's key names, None when absent."""
         return self.secrets.get((namespace, name))
+
+    async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A ConfigMap (a symphony's text), None when absent."""
+        return self.configmaps.get((namespace, name))
 
     async def apply(self, manifest: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
         """Server-side apply: store the manifest; created when it was not there."""
@@ -181,6 +187,7 @@ class World:
             strategies=lambda: [StrategyRef.from_body(b) for b in self.kube.strategies.values()],
             strategy=self._strategy,
             active_jobs=lambda namespace, name: list(self.active.get((namespace, name), [])),
+            symphony_users=self._symphony_users,
         )
         return Context(
             settings=settings,
@@ -193,6 +200,13 @@ class World:
     def _strategy(self, namespace: str, name: str) -> StrategyRef | None:
         body = self.kube.strategies.get((namespace, name))
         return StrategyRef.from_body(body) if body is not None else None
+
+    def _symphony_users(self, namespace: str, config_map: str) -> list[str]:
+        return sorted(
+            name
+            for (ns, name), body in self.kube.strategies.items()
+            if ns == namespace and config_map in referenced_config_maps(body["spec"])
+        )
 
     def reasons(self) -> list[str]:
         """The reasons of the Events emitted so far."""

@@ -148,6 +148,8 @@ class Sources:
     strategies: Callable[[], list["StrategyRef"]] = list
     strategy: Callable[[str, str], "StrategyRef | None"] = _no_strategy
     active_jobs: Callable[[str, str], list[str]] = _no_jobs
+    # (namespace, ConfigMap) -> the strategies whose symphony allocations reference it
+    symphony_users: Callable[[str, str], list[str]] = _no_jobs
 
 
 @dataclass

@@ -28,6 +28,7 @@ from alchemiser.operator import (
     runs,
     status,
     strategies,
+    symphonies,
     tripping,
 )
 from alchemiser.operator.context import Context, Sources, StrategyRef
@@ -38,6 +39,7 @@ from alchemiser.operator.settings import OperatorSettings
 STRATEGIES = (runtime.GROUP, runtime.VERSION, runtime.STRATEGY_PLURAL)
 HALTS = (runtime.GROUP, runtime.VERSION, runtime.HALT_PLURAL)
 JOBS = ("batch", "v1", "jobs")
+CONFIG_MAPS = ("v1", "configmaps")
 OURS = {runtime.LABEL_STRATEGY: kopf.PRESENT}
 # Not "alchemiser.io": kopf drops every annotation under its storage prefix from the
 # diff essence, which would hide alchemiser.io/run-now from the update handlers.
@@ -64,16 +66,18 @@ def _first(index: kopf.Index[Any, Any], key: Any) -> Any:
 
 def sources(indices: Mapping[str, kopf.Index[Any, Any]]) -> Sources:
     """Live readers over kopf's indices (the same objects kopf keeps filling)."""
-    strategies, halts, jobs = (
+    strategies, halts, jobs, users = (
         indices["strategy_index"],
         indices["halt_index"],
         indices["active_job_index"],
+        indices["symphony_index"],
     )
     return Sources(
         halts=lambda: _halts(halts),
         strategies=lambda: _strategies(strategies),
         strategy=lambda namespace, name: _first(strategies, (namespace, name)),
         active_jobs=lambda namespace, name: sorted(jobs.get((namespace, name), ())),
+        symphony_users=lambda namespace, name: sorted(users.get((namespace, name), ())),
     )
 
 
@@ -127,6 +131,7 @@ def build_registry(ours: OperatorSettings, peer: peering.Peer | None) -> kopf.Op
     _register_strategies(registry)
     _register_halts(registry)
     _register_jobs(registry)
+    _register_symphonies(registry)
     return registry
 
 
@@ -192,6 +197,12 @@ def _register_indices(registry: kopf.OperatorRegistry) -> None:
     async def strategy_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], StrategyRef]:
         ref = StrategyRef.from_body(body)
         return {(ref.namespace, ref.name): ref}
+
+    @kopf.index(*STRATEGIES, registry=registry, id="symphony_index")
+    async def symphony_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], str]:
+        metadata = body.get("metadata") or {}
+        names = symphonies.referenced_config_maps(body.get("spec") or {})
+        return {(metadata["namespace"], name): metadata["name"] for name in names}
 
     @kopf.index(*HALTS, registry=registry, id="halt_index")
     async def halt_index(body: kopf.Body, **_: Any) -> dict[str, halt_matching.HaltRule]:
@@ -272,3 +283,15 @@ def _register_jobs(registry: kopf.OperatorRegistry) -> None:
         if kwargs.get("type") == "DELETED" or not runs.owned_by_cronjob(body):
             return
         await runs.record_run(memo.context, body)
+
+
+def _register_symphonies(registry: kopf.OperatorRegistry) -> None:
+    # Every ConfigMap event is seen (kopf cannot filter by reference); only those a
+    # strategy's symphony allocation names lead to a re-check (SymphonyMissing, or
+    # InvalidParameters with line:column, or Ready again).
+    @kopf.on.event(*CONFIG_MAPS, registry=registry, id="symphony-configmap")
+    async def symphony_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        metadata = body.get("metadata") or {}
+        namespace, name = metadata.get("namespace"), metadata.get("name")
+        if namespace and name:
+            await strategies.recheck_symphony_users(memo.context, namespace, name)

@@ -352,6 +352,11 @@ class Kube:
 
     # --- Secrets --------------------------------------------------------------------------
 
+    async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A ConfigMap (a symphony's text), or None when it does not exist."""
+        reply = await self.request("GET", _configmap_path(namespace, name), missing_ok=True)
+        return None if reply is None else reply.body
+
     async def secret_keys(self, namespace: str, name: str) -> frozenset[str] | None:
         """The key names of a Secret (never the values), or None when it does not exist."""
         reply = await self.request(

@@ -24,6 +24,7 @@ INVALID_PARAMETERS: Final = "InvalidParameters"
 LIVE_TRADING_NOT_ALLOWED: Final = "LiveTradingNotAllowed"
 CREDENTIALS_MISSING: Final = "CredentialsMissing"
 ACCOUNT_IN_USE: Final = "AccountInUse"
+SYMPHONY_MISSING: Final = "SymphonyMissing"
 RECONCILED: Final = "Reconciled"
 
 # Status fields only a recorded run writes (runs.py); a reconcile carries them over.
@@ -49,6 +50,7 @@ def readiness(
     *,
     spec_error: str | None = None,
     parameters_error: str | None = None,
+    symphony_missing: str | None = None,
     live_blocked: bool = False,
     credentials_problem: str | None = None,
     account_problem: str | None = None,
@@ -59,6 +61,8 @@ def readiness(
         return Readiness(False, INVALID_SPEC, spec_error)
     if parameters_error is not None:
         return Readiness(False, INVALID_PARAMETERS, parameters_error)
+    if symphony_missing is not None:
+        return Readiness(False, SYMPHONY_MISSING, symphony_missing)
     if live_blocked:
         return Readiness(
             False,

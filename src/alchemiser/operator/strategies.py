@@ -22,11 +22,13 @@ from alchemiser.api import Mode, TradingStrategySpec, halt_matching, ledger, run
 from alchemiser.api.parameters import parse_parameters
 from alchemiser.errors import ConfigError, KubeError
 from alchemiser.logs import get_logger
-from alchemiser.operator import accounts, builders, metrics, runledger, status
+from alchemiser.operator import accounts, builders, metrics, runledger, status, symphonies
 from alchemiser.operator.context import Context, StrategyRef, write_status
 from alchemiser.operator.settings import OperatorSettings
 
 log = get_logger(__name__)
+
+NO_SYMPHONY_PROBLEM = symphonies.SymphonyCheck()
 
 
 class CronJobSeen(Enum):
@@ -50,6 +52,7 @@ class Observation:
     `cronjob`: a CronJobSeen, or the CronJob as the resync sweep listed it (None:
     missing). `credentials`: None when the Secret was not read this time, so the Ready
     condition is kept as it is (the halt fast path and the sweep, once it was Ready).
+    `symphony_check`: the referenced symphony ConfigMaps, read whenever the Secret is.
     """
 
     halts: Sequence[halt_matching.HaltRule]
@@ -57,6 +60,7 @@ class Observation:
     cronjob: CronJobSeen | Mapping[str, Any] | None = CronJobSeen.NOT_LOOKED
     credentials: SecretCheck | None = None
     account_problem: str | None = None  # an older strategy drives this one's broker account
+    symphony_check: symphonies.SymphonyCheck = NO_SYMPHONY_PROBLEM  # read with the Secret
 
 
 @dataclass(frozen=True)
@@ -108,12 +112,21 @@ def credentials_problem(namespace: str, secret: str, keys: frozenset[str] | None
     return None
 
 
+# Not Ready for a reason that can mend without a spec change: the sweep re-reads.
+RECHECKED_REASONS = (
+    status.CREDENTIALS_MISSING,
+    status.ACCOUNT_IN_USE,
+    status.SYMPHONY_MISSING,
+    status.INVALID_PARAMETERS,  # a referenced symphony's text may have been fixed
+)
+
+
 def credentials_recheck_needed(status_: Mapping[str, Any]) -> bool:
-    """The resync sweep re-reads the Secret only while it is reported missing (recovery),
-    or while the account is reported in use (the whole verdict is then recomputed)."""
+    """The resync sweep re-reads the Secret (and the symphonies) only while the strategy is
+    not Ready for a reason that can mend by itself (RECHECKED_REASONS)."""
     for condition in status_.get("conditions") or ():
         if condition.get("type") == status.READY:
-            return condition.get("reason") in (status.CREDENTIALS_MISSING, status.ACCOUNT_IN_USE)
+            return condition.get("reason") in RECHECKED_REASONS
     return True
 
 
@@ -157,7 +170,8 @@ def _verdict(
             return status.readiness(account_problem=seen.account_problem)
         return kept
     return status.readiness(
-        parameters_error=_parameter_errors(spec),
+        parameters_error=_parameter_errors(spec) or seen.symphony_check.invalid,
+        symphony_missing=seen.symphony_check.missing,
         live_blocked=spec.mode == Mode.LIVE and not settings.allow_live_trading,
         credentials_problem=seen.credentials.problem,
         account_problem=seen.account_problem,
@@ -252,16 +266,37 @@ async def observe(
 ) -> Observation:
     """Gather a plan's inputs: the halts and the clock now, the Secret when it must be read."""
     credentials = None
+    symphony_check = NO_SYMPHONY_PROBLEM
     secret = secret_to_read(ref, recheck=recheck)
     if secret is not None:
         keys = await ctx.kube.secret_keys(ref.namespace, secret)
         credentials = SecretCheck(credentials_problem(ref.namespace, secret, keys))
+        symphony_check = await _read_symphonies(ctx, ref)
     claim = accounts.claimant(
         ref.namespace, ref.name, ref.created, json.loads(ref.spec_json), ref.status
     )
     ctx.claims.update(claim)
     problem = ctx.claims.conflict(claim)
-    return Observation(ctx.sources.halts(), ctx.clock(), cronjob, credentials, problem)
+    return Observation(
+        ctx.sources.halts(), ctx.clock(), cronjob, credentials, problem, symphony_check
+    )
+
+
+async def _read_symphonies(ctx: Context, ref: StrategyRef) -> symphonies.SymphonyCheck:
+    spec, _ = parse_spec(ref)
+    if spec is None:
+        return NO_SYMPHONY_PROBLEM
+    names = symphonies.config_map_names(spec)
+    bodies = [await ctx.kube.get_configmap(ref.namespace, name) for name in names]
+    return symphonies.check(ref.namespace, spec, dict(zip(names, bodies, strict=True)))
+
+
+async def recheck_symphony_users(ctx: Context, namespace: str, config_map: str) -> None:
+    """A symphony ConfigMap changed or went: reconcile every strategy that references it."""
+    for name in ctx.sources.symphony_users(namespace, config_map):
+        ref = ctx.sources.strategy(namespace, name)
+        if ref is not None:
+            await reconcile(ctx, ref)
 
 
 async def apply_plan(ctx: Context, ref: StrategyRef, plan: StrategyPlan) -> None:

@@ -7,7 +7,11 @@ its result travels back through the termination message to the strategy's status
 
 from __future__ import annotations
 
+from typing import Any
+
 from chain import ORIGINAL_MIX, Chain, static, strategy, wait
+
+from alchemiser.symphony import digest
 
 NAME = "nuclear-trader"
 
@@ -92,3 +96,50 @@ def test_two_strategies_on_two_accounts_do_not_cross(chain: Chain) -> None:
     ids_a = {o["client_order_id"] for o in exchange_a.orders()}
     ids_b = {o["client_order_id"] for o in exchange_b.orders()}
     assert not ids_a & ids_b
+
+
+SYMPHONY = """(defsymphony "pair" {:rebalance-frequency :daily}
+  (weight-equal [(asset "SPY") (asset "TLT")]))"""
+
+
+def _symphony_map(namespace: str, text: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "pair", "namespace": namespace},
+        "data": {"pair.clj": text},
+    }
+
+
+def _reason(chain: Chain, name: str) -> tuple[str, str]:
+    ready = chain.conditions(name).get("Ready", {})
+    return str(ready.get("reason", "")), str(ready.get("message", ""))
+
+
+def test_a_symphony_from_a_configmap_is_validated_watched_and_traded(chain: Chain) -> None:
+    """ConfigMap missing: SymphonyMissing; created: Ready; edited with a typo:
+    InvalidParameters naming line:column; fixed: Ready; a run trades exactly the
+    symphony's symbols and status records the digest of the text it used."""
+    exchange, proxy = chain.exchange()
+    chain.start_operator()
+    ref = {"configMapRef": {"name": "pair", "key": "pair.clj"}}
+    allocation = [{"strategy": "symphony", "weight": 1.0, "parameters": ref}]
+    chain.apply(strategy(chain.namespace, "pair", proxy.url, allocation))
+    wait("SymphonyMissing", lambda: _reason(chain, "pair")[0] == "SymphonyMissing", 60)
+    assert "ConfigMap pair not found" in _reason(chain, "pair")[1]
+
+    chain.apply(_symphony_map(chain.namespace, SYMPHONY))
+    chain.wait_ready("pair")
+    chain.apply(_symphony_map(chain.namespace, SYMPHONY.replace("weight-equal", "weight-equl")))
+    wait("InvalidParameters", lambda: _reason(chain, "pair")[0] == "InvalidParameters", 60)
+    assert ':2:3: unknown operator "weight-equl"' in _reason(chain, "pair")[1]
+    reasons = [e["reason"] for e in chain.events("TradingStrategy", "pair")]
+    assert "SymphonyMissing" in reasons and "InvalidParameters" in reasons
+
+    chain.apply(_symphony_map(chain.namespace, SYMPHONY))
+    chain.wait_ready("pair")
+    job = chain.run_now("pair")
+    last = chain.wait_last_run("pair", job)
+    assert last["outcome"] == "Succeeded", last
+    assert {o["symbol"] for o in exchange.orders()} == {"SPY", "TLT"}
+    assert last["symphonies"] == [{"allocation": 0, "name": "pair", "digest": digest(SYMPHONY)}]
