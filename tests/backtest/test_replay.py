@@ -10,11 +10,13 @@ from support import run_csv, static_spec, write_manifest
 
 from alchemiser.api.result import Outcome
 from alchemiser.backtest import assemble, data
+from alchemiser.backtest import replay as replay_module
 from alchemiser.backtest.broker import FillModel
 from alchemiser.backtest.prices import DailyPrices, Prices, SessionTable
 from alchemiser.backtest.replay import Record, replay
 from alchemiser.backtest.summary import summarise
 from alchemiser.worker import clock
+from alchemiser.worker.strategies import REGISTRY
 
 CLOSES = {
     "AAA": {"2025-02-28": 10, "2025-03-03": 11, "2025-03-04": 12, "2025-03-05": 12,
@@ -96,6 +98,23 @@ def test_changing_only_future_bars_leaves_past_decisions_identical(tmp_path: Pat
     assert [d.equity for d in plain.days if d.day >= cut] != [
         d.equity for d in changed.days if d.day >= cut
     ]
+
+
+def test_the_strategies_memo_changes_no_decision_and_no_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replay's built-ins carry a symphony Memo from session to session; replayed with the
+    worker's own memo-less instances instead, every decision, branch and fill is the same."""
+    start, end = date(2025, 3, 3), date(2025, 5, 30)
+    _, remembered = _portfolio(tmp_path, start, end, None)
+    monkeypatch.setattr(replay_module, "_remembering", lambda: dict(REGISTRY))
+    _, fresh = _portfolio(tmp_path, start, end, None)
+    assert _decided(remembered, end) == _decided(fresh, end)
+    assert len({str(run.decisions) for run in fresh.runs}) > 1
+    assert [(f.client_order_id, f.status, f.price, f.qty) for f in remembered.fills] == [
+        (f.client_order_id, f.status, f.price, f.qty) for f in fresh.fills
+    ]
+    assert [d.equity for d in remembered.days] == [d.equity for d in fresh.days]
 
 
 def test_risk_rejections_are_in_the_results(tmp_path: Path) -> None:

@@ -14,6 +14,10 @@ asset's closes.
 
 Fail closed: a symbol without the closes the tree needs raises DataUnavailable
 naming it before anything is evaluated; nothing falls back to cash.
+
+A `Memo` passed in carries exact results from one decision to the next (a
+backtest decides on every session; see memo.py); the result is the same with
+or without it.
 """
 
 import math
@@ -24,6 +28,7 @@ from types import MappingProxyType
 from alchemiser.errors import DataUnavailable, StrategyError
 from alchemiser.symphony import indicators
 from alchemiser.symphony.history import Requirements, ranking_metric, requirements
+from alchemiser.symphony.memo import Memo
 from alchemiser.symphony.reader import Text, collector_paused
 from alchemiser.symphony.tree import (
     Asset,
@@ -86,10 +91,14 @@ class Evaluation:
     allocations: Mapping[int, Weights]
 
 
-def evaluate(symphony: Symphony, closes: Mapping[str, Sequence[float]]) -> Evaluation:
+def evaluate(
+    symphony: Symphony, closes: Mapping[str, Sequence[float]], memo: Memo | None = None
+) -> Evaluation:
     """Decide on closes (per symbol, oldest first, all ending at the same session)."""
+    if memo is not None and memo.symphony is not symphony:
+        raise ValueError(f"the memo belongs to {memo.symphony.name!r}, not {symphony.name!r}")
     with collector_paused():
-        evaluator = _Evaluator(symphony, closes)
+        evaluator = _Evaluator(symphony, closes, memo)
         weights = evaluator.allocation(symphony.root, 0)
     final = {symbol: weights[symbol] for symbol in sorted(weights) if weights[symbol] > 0.0}
     total = math.fsum(final.values())
@@ -113,11 +122,11 @@ def check_closes(
         if found is None or not len(found):
             problems.append(f"{symbol}: no daily bars")
             continue
-        values = tuple(float(c) for c in found)
+        values = tuple(map(float, found))
         if len(values) < needed:
             problems.append(f"{symbol}: {len(values)} daily closes, {needed} needed")
             continue
-        bad = next((c for c in values[-needed:] if not (math.isfinite(c) and c > 0.0)), None)
+        bad = _first_invalid(values[-needed:])
         if bad is not None:
             problems.append(f"{symbol}: invalid close {bad!r}")
             continue
@@ -127,12 +136,27 @@ def check_closes(
     return series
 
 
+def _first_invalid(values: tuple[float, ...]) -> float | None:
+    """The first close that is not a finite positive number, or None."""
+    # Fast path in C: positive values with a finite sum are all finite (NaN and inf make
+    # the sum non-finite); otherwise, or on overflow, look at each value.
+    if min(values) > 0.0 and math.isfinite(sum(values)):
+        return None
+    return next((c for c in values if not (math.isfinite(c) and c > 0.0)), None)
+
+
 class _Evaluator:
-    def __init__(self, symphony: Symphony, closes: Mapping[str, Sequence[float]]) -> None:
+    def __init__(
+        self, symphony: Symphony, closes: Mapping[str, Sequence[float]], memo: Memo | None
+    ) -> None:
         self.symphony = symphony
         self.needs = requirements(symphony)
+        checked = check_closes(self.needs, closes)
         self.series: dict[SeriesKey, tuple[float, ...]] = {}
-        self.series.update(check_closes(self.needs, closes))
+        self.series.update(checked)
+        self.lasting = memo
+        if memo is not None:
+            memo.align(checked)
         self.memo: dict[tuple[int, int], Weights] = {}
         self.values: dict[tuple[Metric, SeriesKey, int], float] = {}
         self.steps: dict[int, Step] = {}
@@ -145,7 +169,15 @@ class _Evaluator:
         key = (node.id, at)
         found = self.memo.get(key)
         if found is None:
-            found = self._allocate(node, at)
+            lasting = self.lasting
+            if lasting is not None and at > 0 and node.id in lasting.steady:
+                session = (node.id, lasting.today - at)
+                found = lasting.allocations.get(session)
+                if found is None:
+                    found = self._allocate(node, at)
+                    lasting.allocations[session] = found
+            else:
+                found = self._allocate(node, at)
             self.memo[key] = found
             if at == 0:
                 self.top_allocations[node.id] = found
@@ -251,26 +283,49 @@ class _Evaluator:
         memo_key = (metric, key, at)
         found = self.values.get(memo_key)
         if found is None:
-            closes = self.series[key]
-            end = len(closes) - 1 - at
-            if end + 1 < indicators.need(metric):
-                # history.requirements sized every series for this; reaching here is a bug.
-                raise StrategyError(f"{metric} of {key} at session -{at}: too little history")
-            found = indicators.value(metric, closes, end)
+            lasting = self.lasting
+            if lasting is not None and isinstance(key, str):
+                session = (metric, key, lasting.today - at)
+                found = lasting.values.get(session)
+                if found is None:
+                    found = self._compute(metric, key, at)
+                    lasting.values[session] = found
+            else:
+                found = self._compute(metric, key, at)
             self.values[memo_key] = found
         return found
+
+    def _compute(self, metric: Metric, key: SeriesKey, at: int) -> float:
+        closes = self.series[key]
+        end = len(closes) - 1 - at
+        if end + 1 < indicators.need(metric):
+            # history.requirements sized every series for this; reaching here is a bug.
+            raise StrategyError(f"{metric} of {key} at session -{at}: too little history")
+        return indicators.value(metric, closes, end)
 
     def _simulate(self, node: Node) -> tuple[float, ...]:
         """The node's portfolio as a price series from its reach (price 1.0) to session 0."""
         start = self.needs.reach[node.id]
+        steady = self.lasting is not None and node.id in self.lasting.steady
+        lasting = self.lasting if steady else None
         prices = [1.0]
         for at in range(start - 1, -1, -1):
-            held = self.allocation(node, at + 1)
-            change = math.fsum(
-                w * (self._close(s, at) / self._close(s, at + 1) - 1.0) for s, w in held.items()
-            )
+            change = None
+            if lasting is not None:
+                change = lasting.returns.get((node.id, lasting.today - at))
+            if change is None:
+                change = self._change(node, at)
+                if lasting is not None:
+                    lasting.returns[(node.id, lasting.today - at)] = change
             prices.append(prices[-1] * (1.0 + change))
         return tuple(prices)
+
+    def _change(self, node: Node, at: int) -> float:
+        """The return on session `at` of what the node held from the close before."""
+        held = self.allocation(node, at + 1)
+        return math.fsum(
+            w * (self._close(s, at) / self._close(s, at + 1) - 1.0) for s, w in held.items()
+        )
 
     def _close(self, symbol: str, at: int) -> float:
         closes = self.series[symbol]

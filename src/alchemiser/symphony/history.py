@@ -12,6 +12,7 @@ needs `reach + need(metric)` closes for each indicator read of it, and
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 
 from alchemiser.symphony.indicators import need
@@ -42,6 +43,9 @@ class Requirements:
         return max(self.per_symbol.values(), default=1)
 
 
+# A symphony is immutable and hashed by identity, so each is walked once per process
+# (a backtest evaluates the same few thousands of times).
+@lru_cache(maxsize=64)
 def requirements(symphony: Symphony) -> Requirements:
     """Walk the tree once and return what its decision needs."""
     per_symbol: dict[str, int] = {}

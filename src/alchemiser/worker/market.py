@@ -64,7 +64,7 @@ def _first_invalid(series: tuple[float, ...]) -> float | None:
     """The first close that is not a finite positive number, or None."""
     # Fast path in C: positive values with a finite sum are all finite (NaN and inf
     # make the sum non-finite); otherwise, or on overflow, look at each value.
-    if not series or (min(series) > 0.0 and math.isfinite(math.fsum(series))):
+    if not series or (min(series) > 0.0 and math.isfinite(sum(series))):
         return None
     return next((c for c in series if not (math.isfinite(c) and c > 0.0)), None)
 

@@ -266,7 +266,13 @@ class _Run:
         closes: dict[str, tuple[float, ...]] = {}
         for symbol in sorted(symbols):
             # Stamped before the session's New York midnight = dated before the session.
-            completed = [bar for bar in bars.get(symbol, ()) if bar.timestamp < end]
+            # Bars come oldest first (the port's contract), so only the newest few are looked
+            # at: a backtest asks for hundreds per symbol every session.
+            completed = bars.get(symbol, ())
+            count = len(completed)
+            while count and completed[count - 1].timestamp >= end:
+                count -= 1
+            completed = completed[:count]
             if not completed:
                 raise DataUnavailable(f"no completed daily bars for {symbol}")
             newest = completed[-1].timestamp.astimezone(NEW_YORK).date()

@@ -7,6 +7,10 @@ decided by the pure symphony evaluator, so groups ranked or weighed as assets
 (nuclear's bear basket, klm's eight variants) are scored on their own
 simulated returns there, not here. Fail closed: every symbol the text names
 must have `lookback_days` valid closes, whatever branch today takes.
+
+An instance made with `remember=True` keeps a symphony Memo between its
+decisions (a backtest's replay, one decision per session): the same decisions,
+without recomputing yesterday's sessions. The worker's shared instances do not.
 """
 
 from collections.abc import Mapping
@@ -20,6 +24,7 @@ from alchemiser.api.parameters import KlmParameters, NuclearParameters, TeclPara
 from alchemiser.symphony import (
     Condition,
     Evaluation,
+    Memo,
     Ranking,
     Symphony,
     evaluate,
@@ -52,11 +57,12 @@ def builtin_text(name: StrategyName) -> str:
 class BuiltinSymphony:
     """A built-in strategy that is a symphony text of ours (nuclear, tecl, klm)."""
 
-    def __init__(self, name: StrategyName) -> None:
+    def __init__(self, name: StrategyName, *, remember: bool = False) -> None:
         self.name = name
         self._parameters = _PARAMETERS[name]
         self.symphony: Symphony = parse(builtin_text(name), source=f"{name.value}.clj")
         self._lookback = requirements(self.symphony).lookback
+        self._memo = Memo(self.symphony) if remember else None
 
     def symbols(self, params: BaseModel) -> frozenset[str]:
         """Every symbol the text reads or holds."""
@@ -73,7 +79,7 @@ class BuiltinSymphony:
         expect_params(params, self._parameters, self.name)
         for symbol in sorted(self.symphony.symbols):
             history.closes_for(symbol, min_length=self._lookback)
-        evaluation = evaluate(self.symphony, history.closes)
+        evaluation = evaluate(self.symphony, history.closes, self._memo)
         return Decision(evaluation.weights, branch_of(evaluation))
 
 

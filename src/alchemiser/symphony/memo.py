@@ -1,0 +1,125 @@
+"""What one symphony's decisions on successive sessions can share (a backtest's replay).
+
+Rule: pure bookkeeping, no I/O. A decision counts sessions back from its latest
+close (0); the memo gives each session an absolute number so a value computed
+yesterday for a session is found today for the same session. It is exact, not
+an approximation: every close a remembered result was computed from is checked
+to be today's close for that session (each series is compared with the closes
+remembered for its sessions), and on any difference everything is forgotten.
+
+Remembered across decisions:
+- indicator values of a symbol's closes at a session (an indicator reads a fixed
+  number of closes ending there, so the value is the same on every later day);
+- allocations of *steady* nodes at sessions before today's: nodes whose subtree
+  ranks or weighs only assets, so their allocation is a function of symbol
+  indicators alone; a group ranked as an asset is simulated from a price of 1.0
+  at its reach, which moves every day, so what reads such a series is not steady;
+- the daily return of a steady simulated group at a session.
+Today's session (0) is always evaluated afresh: it is what a decision explains.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from alchemiser.symphony.history import ranking_metric
+from alchemiser.symphony.tree import Asset, Metric, Node, Symphony, children
+
+Weights = Mapping[str, float]
+
+# How many sessions apart two decisions may be and still share (weekly schedules, holidays).
+_MAX_STEP = 31
+
+
+@dataclass
+class _Series:
+    """A symbol's closes in absolute session numbers: closes[i] is session start + i."""
+
+    start: int
+    closes: list[float]
+
+
+@dataclass
+class Memo:
+    """Carried from one decision of `symphony` to the next; pass it to every `evaluate`."""
+
+    symphony: Symphony
+    steady: frozenset[int] = field(init=False)
+    today: int = 0  # the absolute number of the latest close of the last decision
+    values: dict[tuple[Metric, str, int], float] = field(default_factory=dict)
+    allocations: dict[tuple[int, int], Weights] = field(default_factory=dict)
+    returns: dict[tuple[int, int], float] = field(default_factory=dict)
+    _series: dict[str, _Series] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.steady = steady_nodes(self.symphony.root)
+
+    def align(self, closes: Mapping[str, tuple[float, ...]]) -> None:
+        """Number today's sessions; forget everything unless the closes extend the last ones."""
+        if self._series:
+            for step in self._steps(closes):
+                if self._matches(closes, self.today + step):
+                    self._extend(closes, self.today + step)
+                    return
+        self._forget()
+        self._extend(closes, 0)
+
+    def _steps(self, closes: Mapping[str, tuple[float, ...]]) -> list[int]:
+        """Candidate session steps: where yesterday's latest close of one symbol is today."""
+        symbol = min(closes, default=None)
+        known = self._series.get(symbol) if symbol is not None else None
+        if known is None or symbol is None:
+            return []
+        latest = known.closes[-1]
+        series = closes[symbol]
+        last = len(series) - 1
+        return [step for step in range(min(_MAX_STEP, last) + 1) if series[last - step] == latest]
+
+    def _matches(self, closes: Mapping[str, tuple[float, ...]], today: int) -> bool:
+        if set(closes) != set(self._series):
+            return False
+        for symbol, series in closes.items():
+            known = self._series[symbol]
+            first = today - len(series) + 1
+            if first < known.start:
+                return False  # older closes than remembered: cannot be checked
+            offset = first - known.start
+            overlap = known.closes[offset:]
+            if not overlap or tuple(overlap) != series[: len(overlap)]:
+                return False
+        return True
+
+    def _extend(self, closes: Mapping[str, tuple[float, ...]], today: int) -> None:
+        for symbol, series in closes.items():
+            known = self._series.get(symbol)
+            if known is None:
+                self._series[symbol] = _Series(today - len(series) + 1, list(series))
+                continue
+            end = known.start + len(known.closes) - 1
+            known.closes.extend(series[len(series) - (today - end) :] if today > end else ())
+        self.today = today
+
+    def _forget(self) -> None:
+        self.values.clear()
+        self.allocations.clear()
+        self.returns.clear()
+        self._series.clear()
+        self.today = 0
+
+
+def steady_nodes(root: Node) -> frozenset[int]:
+    """Ids of the nodes whose allocation depends on symbol indicators only."""
+    steady: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, seen = stack.pop()
+        kids = children(node)
+        if not seen:
+            stack.append((node, True))
+            stack.extend((child, False) for child in kids)
+            continue
+        ranks_groups = ranking_metric(node) is not None and not all(
+            isinstance(child, Asset) for child in kids
+        )
+        if not ranks_groups and all(child.id in steady for child in kids):
+            steady.add(node.id)
+    return frozenset(steady)

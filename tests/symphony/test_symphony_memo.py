@@ -1,0 +1,88 @@
+"""A Memo carried across decisions changes nothing: every decision equals a fresh one."""
+
+import random
+
+import pytest
+
+from alchemiser.api import StrategyName
+from alchemiser.symphony import Evaluation, Memo, evaluate, requirements
+from alchemiser.worker.strategies.builtin import BUILTIN_NAMES, BuiltinSymphony
+
+DAYS = 60
+
+
+def _walks(symbols: frozenset[str], length: int, seed: int) -> dict[str, list[float]]:
+    """Seeded random walks with bursts, so conditions and rankings change over the days."""
+    rng = random.Random(seed)
+    walks: dict[str, list[float]] = {}
+    for symbol in sorted(symbols):
+        price, scale, series = 50.0 + rng.random() * 100.0, 0.01 + rng.random() * 0.04, []
+        for day in range(length):
+            if day % 40 == 0:
+                scale = 0.005 + rng.random() * 0.05
+            price *= 1.0 + rng.gauss(0.0003, scale)
+            series.append(round(max(price, 0.5), 2))
+        walks[symbol] = series
+    return walks
+
+
+def _same(left: Evaluation, right: Evaluation) -> None:
+    assert dict(left.weights) == dict(right.weights)
+    assert dict(left.steps) == dict(right.steps)
+    assert dict(left.allocations) == dict(right.allocations)
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_each_day_with_the_memo_equals_a_fresh_decision(name: StrategyName) -> None:
+    """Sixty daily decisions of each built-in: weights, conditions, rankings identical."""
+    symphony = BuiltinSymphony(name).symphony
+    lookback = requirements(symphony).lookback
+    walks = _walks(symphony.symbols, lookback + DAYS + 20, seed=len(name.value))
+    memo = Memo(symphony)
+    branches = set()
+    for day in range(DAYS):
+        # As the pipeline fetches: a window a little longer than the lookback, moving on.
+        first, last = day + day // 4, lookback + 20 + day
+        closes = {symbol: tuple(series[first:last]) for symbol, series in walks.items()}
+        fresh = evaluate(symphony, closes)
+        _same(evaluate(symphony, closes, memo), fresh)
+        branches.add(tuple(sorted(fresh.weights)))
+    assert len(branches) > 1, "the walks never changed the decision: the test shows nothing"
+    assert memo.today == DAYS - 1, "the memo was never shared from one day to the next"
+    assert memo.values
+    if name is StrategyName.KLM:  # the one whose groups ranked as assets the walks reach daily
+        assert memo.allocations and memo.returns
+
+
+def test_a_revised_past_close_is_noticed_and_everything_recomputed() -> None:
+    """Yesterday's closes rewritten (a new split adjustment): the memo forgets, results match."""
+    symphony = BuiltinSymphony(StrategyName.KLM).symphony
+    lookback = requirements(symphony).lookback
+    walks = _walks(symphony.symbols, lookback + 40, seed=7)
+    memo = Memo(symphony)
+    window = {s: tuple(series[: lookback + 30]) for s, series in walks.items()}
+    evaluate(symphony, window, memo)
+    revised = {s: tuple(c * 0.5 for c in series[1 : lookback + 31]) for s, series in walks.items()}
+    _same(evaluate(symphony, revised, memo), evaluate(symphony, revised))
+    assert memo.today == 0  # forgotten and numbered afresh
+
+
+@pytest.mark.parametrize("step", [0, 1, 5])
+def test_the_same_day_twice_and_weekly_decisions_share_too(step: int) -> None:
+    """Decisions 0, 1 or 5 sessions apart find the remembered sessions and agree."""
+    symphony = BuiltinSymphony(StrategyName.NUCLEAR).symphony
+    lookback = requirements(symphony).lookback
+    walks = _walks(symphony.symbols, lookback + 40, seed=3)
+    memo = Memo(symphony)
+    for end in (lookback + 10, lookback + 10 + step):
+        closes = {s: tuple(series[end - lookback - 5 : end]) for s, series in walks.items()}
+        _same(evaluate(symphony, closes, memo), evaluate(symphony, closes))
+    assert memo.today == step
+
+
+def test_a_memo_of_another_symphony_is_refused() -> None:
+    """Passing klm's memo to nuclear's evaluation is a programming error, said so."""
+    nuclear = BuiltinSymphony(StrategyName.NUCLEAR).symphony
+    klm = BuiltinSymphony(StrategyName.KLM).symphony
+    with pytest.raises(ValueError, match="memo belongs to"):
+        evaluate(nuclear, {}, Memo(klm))
