@@ -80,30 +80,52 @@ def loss_trips(
     """
     if breakers is None:
         return []
-    trips: list[Trip] = []
-    limit = breakers.daily_loss_percent
-    if limit is not None and DAILY_LOSS not in tripped_today and last_equity > 0:
-        loss = (last_equity - equity) / last_equity * 100.0
-        if loss > limit:
-            trips.append(
-                Trip(
-                    DAILY_LOSS,
-                    f"equity {equity:,.2f} USD is {loss:.2f}% below the session's starting "
-                    f"equity {last_equity:,.2f} USD (dailyLossPercent {limit:g})",
-                )
-            )
-    limit = breakers.drawdown_percent
-    if limit is not None and high_water_mark is not None and high_water_mark > 0:
-        drawdown = (high_water_mark - equity) / high_water_mark * 100.0
-        if drawdown > limit:
-            trips.append(
-                Trip(
-                    DRAWDOWN,
-                    f"equity {equity:,.2f} USD is {drawdown:.2f}% below its high-water mark "
-                    f"{high_water_mark:,.2f} USD (drawdownPercent {limit:g})",
-                )
-            )
+    checks = [
+        (
+            DAILY_LOSS,
+            breakers.daily_loss_percent,
+            None if DAILY_LOSS in tripped_today else last_equity,
+            "the session's starting equity",
+            "dailyLossPercent",
+        ),
+        (
+            DRAWDOWN,
+            breakers.drawdown_percent,
+            high_water_mark,
+            "its high-water mark",
+            "drawdownPercent",
+        ),
+    ]
+    trips = []
+    for breaker, limit, reference, against, field in checks:
+        trip = _fall(
+            breaker, equity, reference=reference, limit=limit, against=against, field=field
+        )
+        if trip is not None:
+            trips.append(trip)
     return trips
+
+
+def _fall(
+    breaker: str,
+    equity: float,
+    *,
+    reference: float | None,
+    limit: float | None,
+    against: str,
+    field: str,
+) -> Trip | None:
+    """A trip when equity is more than `limit` percent below `reference` (None: off)."""
+    if limit is None or reference is None or reference <= 0:
+        return None
+    fall = (reference - equity) / reference * 100.0
+    if fall <= limit:
+        return None
+    return Trip(
+        breaker,
+        f"equity {equity:,.2f} USD is {fall:.2f}% below {against} "
+        f"{reference:,.2f} USD ({field} {limit:g})",
+    )
 
 
 def run_trips(breakers: Breakers | None, *, failed_streak: int, risk_rejected: int) -> list[Trip]:
