@@ -15,7 +15,7 @@ help:
 	@echo "make test          lint, type check and every test (starts the local control plane)"
 	@echo "make cluster-up    start the local Kubernetes control plane (.devcluster/)"
 	@echo "make cluster-down  stop it"
-	@echo "make image         build the image from the Dockerfile (podman; rebuilt only on change)"
+	@echo "make image         build the image from the Dockerfile (podman; rebuilt only on change), load it into the node"
 
 # The virtual environment is created from the lock file; re-created when the lock changes.
 # Dependencies are compiled to bytecode at install time: processes may run with
@@ -59,6 +59,7 @@ demo-down: $(STAMP)
 
 image: $(STAMP)
 	@$(BIN)/python hack/image.py build
+	@$(BIN)/python hack/devcluster.py load-image
 
 cluster-up: $(STAMP)
 	@$(BIN)/python hack/devcluster.py up

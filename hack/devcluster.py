@@ -6,8 +6,12 @@
     hack/devcluster.py status   exit 0 when the recorded cluster is healthy
     hack/devcluster.py env      print the shell lines of .devcluster/env
     hack/devcluster.py build    only build the binaries into the cache
+    hack/devcluster.py load-image   copy the image `make image` built into the node
 
-Runs etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok.
+Runs etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok and a
+real node (hack/node.py: containerd, runc, CNI, kubelet and kube-proxy in a
+network namespace of its own; the apiserver listens on the host end of the
+node's veth, so pods reach it through the `kubernetes` Service).
 kwok simulates three nodes (kwok-node-0..2, annotated kwok.x-k8s.io/node=fake)
 on which pods start at once and pods owned by a Job succeed. A fourth node,
 `alchemiser-local`, is left to the project's local pod runner: kwok ignores it
@@ -39,6 +43,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import image
+import node
 import pki
 import processes
 import toolchain
@@ -80,6 +86,8 @@ CONTROLLERS = tuple(
     )
 )
 START_TIMEOUT = 120.0
+# Bumped when a running cluster of an older layout must be restarted by `up`.
+RECORD_VERSION = 2
 
 
 class ClusterError(RuntimeError):
@@ -210,9 +218,9 @@ def _write_private(path: Path, text: str) -> None:
 # ------------------------------------------------------------------ commands
 
 
-def _commands(layout: Layout, ports: dict[str, int]) -> dict[str, list[str]]:
+def _commands(layout: Layout, ports: dict[str, int], net: node.Net) -> dict[str, list[str]]:
     p = layout.pki
-    server = f"https://127.0.0.1:{ports['apiserver']}"
+    server = f"https://{net.host_ip}:{ports['apiserver']}"
     etcd_client = f"http://127.0.0.1:{ports['etcd']}"
     etcd_peer = f"http://127.0.0.1:{ports['etcd_peer']}"
     kcm = str(layout.component_kubeconfig("controller-manager"))
@@ -234,20 +242,26 @@ def _commands(layout: Layout, ports: dict[str, int]) -> dict[str, list[str]]:
         "kube-apiserver": [
             str(layout.binary("kubernetes", "kube-apiserver")),
             f"--etcd-servers={etcd_client}",
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
+            # The host end of the node's veth: reachable from the host and from pods.
+            f"--bind-address={net.host_ip}",
+            f"--advertise-address={net.host_ip}",
             f"--secure-port={ports['apiserver']}",
             f"--cert-dir={layout.state / 'apiserver-certs'}",
             f"--tls-cert-file={p / 'apiserver.crt'}",
             f"--tls-private-key-file={p / 'apiserver.key'}",
             f"--client-ca-file={p / 'ca.crt'}",
             "--authorization-mode=Node,RBAC",
+            "--enable-admission-plugins=NodeRestriction",
+            f"--kubelet-client-certificate={p / 'apiserver-kubelet-client.crt'}",
+            f"--kubelet-client-key={p / 'apiserver-kubelet-client.key'}",
+            f"--kubelet-certificate-authority={p / 'ca.crt'}",
+            "--kubelet-preferred-address-types=InternalIP",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-key-file={p / 'sa.pub'}",
             f"--service-account-signing-key-file={p / 'sa.key'}",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
-            # Nothing listens on the Service IP; a loopback endpoint would be rejected anyway.
-            "--endpoint-reconciler-type=none",
+            # The `kubernetes` Service's endpoint is the advertise address (kube-proxy routes it).
+            "--endpoint-reconciler-type=lease",
             # Request-header authentication, as kubeadm sets it up: without it the
             # controller manager and scheduler log a missing CA bundle every few seconds.
             f"--requestheader-client-ca-file={p / 'ca.crt'}",
@@ -387,6 +401,8 @@ def _save_record(layout: Layout, record: dict[str, Any]) -> None:
 def healthy(layout: Layout, record: dict[str, Any] | None) -> bool:
     if record is None or not record.get("ready"):
         return False
+    if record.get("version") != RECORD_VERSION:
+        return False
     if not all(processes.alive(entry) for entry in record["processes"].values()):
         return False
     api = Api(record["server"], layout.pki)
@@ -405,10 +421,12 @@ def _env_text(layout: Layout, record: dict[str, Any]) -> str:
         f"export PATH={path}:$PATH\n"
         f"export DEVCLUSTER_DIR={layout.state}\n"
         f"export DEVCLUSTER_SERVER={record['server']}\n"
+        f"export DEVCLUSTER_NODE={record['node']['name']}\n"
+        f"export DEVCLUSTER_NODE_NETNS={record['node']['netns']}\n"
     )
 
 
-def _start(layout: Layout, record: dict[str, Any]) -> None:
+def _start(layout: Layout, record: dict[str, Any], net: node.Net) -> None:
     ports = dict(
         zip(
             ("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok"),
@@ -416,10 +434,22 @@ def _start(layout: Layout, record: dict[str, Any]) -> None:
             strict=True,
         )
     )
-    server = f"https://127.0.0.1:{ports['apiserver']}"
+    server = f"https://{net.host_ip}:{ports['apiserver']}"
+    nl = node.NodeLayout(layout.state)
     record.update(
         {
+            "version": RECORD_VERSION,
             "server": server,
+            "node": {
+                "name": node.NODE_NAME,
+                "slot": net.slot,
+                "netns": net.netns,
+                "node_ip": net.node_ip,
+                "host_ip": net.host_ip,
+                "pod_cidr": net.pod_cidr,
+                "containerd_socket": str(nl.socket),
+                "taint": node.NODE_TAINT,
+            },
             "ports": ports,
             "ready": False,
             "kubeconfig": str(layout.kubeconfig),
@@ -437,14 +467,15 @@ def _start(layout: Layout, record: dict[str, Any]) -> None:
         }
     )
     _write_private(layout.kubeconfig, _kubeconfig(server, layout.pki, "admin"))
-    for stem in ("controller-manager", "scheduler", "kwok"):
+    for stem in ("controller-manager", "scheduler", "kwok", "kubelet", "kube-proxy"):
         _write_private(layout.component_kubeconfig(stem), _kubeconfig(server, layout.pki, stem))
-    commands = _commands(layout, ports)
+    commands = _commands(layout, ports, net)
     for old in layout.logs.glob("*.log"):
         old.unlink()
 
-    def spawn(name: str) -> None:
-        record["processes"][name] = processes.spawn(layout.logs, layout.state, name, commands[name])
+    def spawn(name: str, argv: list[str] | None = None) -> None:
+        argv = argv or commands[name]
+        record["processes"][name] = processes.spawn(layout.logs, layout.state, name, argv)
         _save_record(layout, record)  # saved at once: `down` can clean up a failed start
 
     spawn("etcd")
@@ -467,8 +498,53 @@ def _start(layout: Layout, record: dict[str, Any]) -> None:
         layout,
     )
     _wait("kwok nodes Ready", lambda: all(_node_ready(api, n) for n in KWOK_NODES), record, layout)
+    _start_node(layout, record, net, api, spawn)
     record["ready"] = True
     _save_record(layout, record)
+
+
+def _start_node(
+    layout: Layout, record: dict[str, Any], net: node.Net, api: Api, spawn: Any
+) -> None:
+    """containerd (with the pause and project images), then kubelet, then kube-proxy."""
+    nl = node.NodeLayout(layout.state)
+    pause = node.build_pause_image(layout.binary("pause"))
+    kubeconfigs = {s: layout.component_kubeconfig(s) for s in ("kubelet", "kube-proxy")}
+    node.write_configs(net, nl, layout.pki, kubeconfigs)
+    binaries = {name: layout.binary("node", name) for name in ("kubelet", "kube-proxy")}
+    commands = node.commands(net, nl, binaries, kubeconfigs, pause)
+    spawn("containerd", commands["containerd"])
+    _wait("containerd", lambda: node.containerd_ready(nl), record, layout)
+    node.import_image(nl, pause)
+    reference = image.image_ref()
+    if image.podman_has(reference):  # `make image` builds it and loads it into the node
+        seconds = node.import_image(nl, reference)
+        log(f"loaded {reference} into the node" + (f" in {seconds:.0f}s" if seconds else ""))
+    node.make_cgroups(net)
+    spawn("kubelet", commands["kubelet"])
+    _wait(f"node {node.NODE_NAME} Ready", lambda: _node_ready(api, node.NODE_NAME), record, layout)
+    _lift_not_ready(api, node.NODE_NAME)
+    spawn("kube-proxy", commands["kube-proxy"])
+    _wait("kube-proxy's Service rules", lambda: node.kube_proxy_synced(net), record, layout)
+
+
+def _lift_not_ready(api: Api, name: str) -> None:
+    """Admission taints a new node not-ready; the lifecycle controller that lifts it is off."""
+    status, body = api.request("GET", f"/api/v1/nodes/{name}")
+    if status != 200:
+        raise ClusterError(f"reading node {name} failed: HTTP {status}")
+    taints = json.loads(body)["spec"].get("taints") or []
+    kept = [t for t in taints if t.get("key") != "node.kubernetes.io/not-ready"]
+    if kept == taints:
+        return
+    status, body = api.request(
+        "PATCH",
+        f"/api/v1/nodes/{name}",
+        {"spec": {"taints": kept}},
+        content_type="application/merge-patch+json",
+    )
+    if status != 200:
+        raise ClusterError(f"untainting node {name} failed: HTTP {status} {body[:300]!r}")
 
 
 def _etcd_ok(port: int) -> bool:
@@ -489,21 +565,25 @@ def up(layout: Layout, *, extras: bool) -> int:
             return 0
         if record is not None:
             log("found a stale or partial cluster; stopping it first")
-            processes.stop(record.get("processes", {}))
+            _stop_all(layout, record)
         toolchain.ensure(layout.cache, extras=extras)
-        pki.ensure(layout.pki)
         for attempt in (1, 2):  # a second try covers a port taken between pick and bind
             shutil.rmtree(layout.etcd_data, ignore_errors=True)
             record = {"processes": {}, "state": str(layout.state)}
             try:
-                _start(layout, record)
+                net = node.claim_slot(layout.state)
+                record["node"] = {"slot": net.slot}
+                _save_record(layout, record)
+                node.network_up(net)
+                pki.ensure(layout.pki, net.host_ip, net.node_ip)
+                _start(layout, record, net)
                 break
-            except (ClusterError, OSError) as error:
+            except (ClusterError, node.NodeError, OSError) as error:
                 log(f"start failed (attempt {attempt}): {error}")
-                processes.stop(record["processes"])
+                _stop_all(layout, record)
                 layout.record.unlink(missing_ok=True)
             except BaseException:  # interrupted: leave nothing running behind
-                processes.stop(record["processes"])
+                _stop_all(layout, record)
                 layout.record.unlink(missing_ok=True)
                 raise
         else:
@@ -516,6 +596,13 @@ def up(layout: Layout, *, extras: bool) -> int:
     return 0
 
 
+def _stop_all(layout: Layout, record: dict[str, Any]) -> list[str]:
+    """Stops the recorded processes, then removes the node's containers, mounts and network."""
+    processes.stop(record.get("processes", {}))
+    slot = (record.get("node") or {}).get("slot")
+    return node.teardown(layout.state, node.Net(slot) if slot else None)
+
+
 def down(layout: Layout) -> int:
     if not layout.state.exists():
         return 0
@@ -524,15 +611,30 @@ def down(layout: Layout) -> int:
         if record is None:
             log("nothing recorded; nothing to stop")
             return 0
-        processes.stop(record.get("processes", {}))
+        problems = _stop_all(layout, record)
         leftovers = [name for name, e in record.get("processes", {}).items() if processes.alive(e)]
-        if leftovers:
-            log(f"could not stop: {', '.join(leftovers)}")
+        if leftovers or problems:
+            log(f"could not stop or remove: {', '.join(leftovers + problems)}")
             return 1
         layout.record.unlink(missing_ok=True)
         layout.env.unlink(missing_ok=True)
         shutil.rmtree(layout.etcd_data, ignore_errors=True)
     log("stopped")
+    return 0
+
+
+def load_image(layout: Layout) -> int:
+    """Imports this checkout's image into the running node (nothing to do if none runs)."""
+    record = load_record(layout)
+    if not healthy(layout, record):
+        log("no healthy cluster; the image is loaded by the next `make cluster-up`")
+        return 0
+    reference = image.image_ref()
+    if not image.podman_has(reference):
+        log(f"{reference} is not built; run `make image`")
+        return 1
+    seconds = node.import_image(node.NodeLayout(layout.state), reference)
+    log(f"{reference} loaded into {node.NODE_NAME}" + (f" in {seconds:.0f}s" if seconds else ""))
     return 0
 
 
@@ -550,7 +652,7 @@ def status(layout: Layout) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("up", "down", "status", "env", "build"))
+    parser.add_argument("command", choices=("up", "down", "status", "env", "build", "load-image"))
     parser.add_argument("--state-dir", help="default: .devcluster/ or $DEVCLUSTER_DIR")
     parser.add_argument(
         "--core-only",
@@ -568,6 +670,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         toolchain.ensure(layout.cache, extras=not args.core_only)
         return 0
+    if args.command == "load-image":
+        return load_image(layout)
     record = load_record(layout)
     if record is None or not layout.env.exists():
         log("no cluster is running; run `make cluster-up`")

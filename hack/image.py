@@ -84,7 +84,7 @@ def _run(step: str, argv: list[str], **kwargs: object) -> subprocess.CompletedPr
     return result  # type: ignore[no-any-return]
 
 
-def _podman_has(reference: str) -> bool:
+def podman_has(reference: str) -> bool:
     return subprocess.run(["podman", "image", "exists", reference], check=False).returncode == 0
 
 
@@ -160,7 +160,7 @@ def ensure_base(cache: Path) -> str:
     """The base image reference; built and imported only when missing."""
     key = base_key()
     reference = f"{BASE}:{key}"
-    if _podman_has(reference):
+    if podman_has(reference):
         log(f"base {reference} present")
         return reference
     tarball = cache / "image" / f"base-{SUITE}-{key}.tar"
@@ -210,7 +210,7 @@ def ensure_wheelhouse(cache: Path, python: str, repo: Path = REPO) -> Path:
 def build(cache: Path, python: str, repo: Path = REPO, *, force: bool = False) -> str:
     """Builds the image unless an image for this exact content exists; returns its ref."""
     reference = image_ref(repo)
-    if not force and _podman_has(reference):
+    if not force and podman_has(reference):
         log(f"{reference} is up to date (content unchanged); not rebuilt")
         return reference
     total = time.monotonic()
@@ -234,7 +234,7 @@ def build(cache: Path, python: str, repo: Path = REPO, *, force: bool = False) -
         lines.append(line)
         if "STEP " in line:
             now = time.monotonic()
-            log(f"  (+{now - step_started:.1f}s) {line.strip()}")
+            log(f"  {line.strip()[:110]}  (previous step took {now - step_started:.1f}s)")
             step_started = now
     if process.wait() != 0:
         raise ImageError("podman build failed:\n" + "".join(lines[-40:]))

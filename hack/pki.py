@@ -1,8 +1,9 @@
 """Certificates and keys for the local control plane, made with the openssl CLI.
 
-Rule: files are created once under <state>/pki and reused; everything is
-issued by one throw-away CA and only names loopback (127.0.0.1, localhost) plus
-the in-cluster service names. Standard library only.
+Rule: files are created once under <state>/pki and reused (a serving certificate
+is re-issued when the addresses it must name change); everything is issued by
+one throw-away CA and only names loopback (127.0.0.1, localhost), the node's
+link addresses and the in-cluster service names. Standard library only.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ CLIENTS: dict[str, tuple[str, str]] = {
     "kwok": ("kwok-controller", "system:masters"),
     # The apiserver's identity towards aggregated API servers (request headers).
     "front-proxy-client": ("front-proxy-client", ""),
+    # The real node: kubelet as a node (Node authorizer, NodeRestriction), kube-proxy,
+    # and the apiserver's identity towards kubelet's API (logs, exec).
+    "kubelet": ("system:node:alchemiser-node", "system:nodes"),
+    "kube-proxy": ("system:kube-proxy", ""),
+    "apiserver-kubelet-client": ("kube-apiserver-kubelet-client", "system:masters"),
 }
 
 
@@ -29,9 +35,11 @@ def _openssl(*args: str, cwd: Path) -> None:
 
 
 def _issue(directory: Path, stem: str, subject: str, extensions: str) -> None:
-    if (directory / f"{stem}.crt").exists():
+    wanted = f"[v3]\n{extensions}\n"
+    ext = directory / f"{stem}.ext"
+    if (directory / f"{stem}.crt").exists() and ext.exists() and ext.read_text() == wanted:
         return
-    (directory / f"{stem}.ext").write_text(f"[v3]\n{extensions}\n")
+    ext.write_text(wanted)
     _openssl(
         "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
         "-keyout", f"{stem}.key", "-out", f"{stem}.csr", "-subj", subject,
@@ -45,8 +53,11 @@ def _issue(directory: Path, stem: str, subject: str, extensions: str) -> None:
     )  # fmt: skip
 
 
-def ensure(directory: Path) -> Path:
-    """Creates the CA, serving, client and service-account keys if missing."""
+def ensure(directory: Path, host_ip: str, node_ip: str) -> Path:
+    """Creates the CA, serving, client and service-account keys if missing.
+
+    host_ip is the apiserver's address on the node's link, node_ip kubelet's.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
     if not (directory / "ca.crt").exists():
@@ -61,6 +72,7 @@ def ensure(directory: Path) -> Path:
     sans = ",".join(
         [
             "IP:127.0.0.1",
+            f"IP:{host_ip}",
             f"IP:{SERVICE_IP}",
             "DNS:localhost",
             "DNS:kubernetes",
@@ -75,6 +87,13 @@ def ensure(directory: Path) -> Path:
         "/CN=kube-apiserver",
         "keyUsage=critical,digitalSignature,keyEncipherment\n"
         f"extendedKeyUsage=serverAuth\nsubjectAltName={sans}",
+    )
+    _issue(
+        directory,
+        "kubelet-serving",
+        "/CN=alchemiser-node",
+        "keyUsage=critical,digitalSignature,keyEncipherment\n"
+        f"extendedKeyUsage=serverAuth\nsubjectAltName=IP:{node_ip},DNS:alchemiser-node",
     )
     for stem, (common_name, organisation) in CLIENTS.items():
         subject = f"/CN={common_name}" + (f"/O={organisation}" if organisation else "")

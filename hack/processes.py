@@ -50,9 +50,9 @@ def spawn(logs: Path, cwd: Path, name: str, argv: list[str]) -> dict[str, Any]:
     return {"pid": process.pid, "start_ticks": start_ticks(process.pid), "argv": argv}
 
 
-# Clients first, then the apiserver, then its storage: an apiserver that loses
-# etcd first hangs in its graceful shutdown.
-STOP_ORDER = (("kube-apiserver",), ("etcd",))
+# Clients first (kubelet before the containerd it drives), then the apiserver, then
+# its storage: an apiserver that loses etcd first hangs in its graceful shutdown.
+STOP_ORDER = (("containerd",), ("kube-apiserver",), ("etcd",))
 
 
 def stop(processes: dict[str, dict[str, Any]]) -> None:

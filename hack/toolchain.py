@@ -44,11 +44,12 @@ class Tool:
     packages: dict[str, str]  # binary name -> Go package path
     ldflags: tuple[str, ...] = ()
     core: bool = True  # needed by the control plane itself (not only by chart tests)
+    sources: tuple[str, ...] = ()  # the module's own source files, hashed into the key
 
     @property
     def key(self) -> str:
         digest = hashlib.sha256()
-        for part in ("go.mod", "go.sum"):
+        for part in ("go.mod", "go.sum", *self.sources):
             digest.update((HACK / self.module / part).read_bytes())
         digest.update(" ".join(self.ldflags).encode())
         for binary, package in sorted(self.packages.items()):
@@ -84,6 +85,23 @@ TOOLS: tuple[Tool, ...] = (
             _version_ldflags("k8s.io/component-base/version", K8S_VERSION)
             + _version_ldflags("k8s.io/client-go/pkg/version", K8S_VERSION)
         ),
+    ),
+    Tool(
+        name="node",
+        version=K8S_VERSION,
+        module="node",
+        packages={name: f"k8s.io/kubernetes/cmd/{name}" for name in ("kubelet", "kube-proxy")},
+        ldflags=tuple(
+            _version_ldflags("k8s.io/component-base/version", K8S_VERSION)
+            + _version_ldflags("k8s.io/client-go/pkg/version", K8S_VERSION)
+        ),
+    ),
+    Tool(
+        name="pause",
+        version="v1",
+        module="pause",
+        packages={"pause": "alchemiser.dev/hack/pause"},
+        sources=("main.go",),
     ),
     Tool(
         name="kwok",

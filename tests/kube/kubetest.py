@@ -40,6 +40,7 @@ class KubeCluster:
     helm_path: Path
     promtool_path: Path
     path: tuple[str, ...]  # directories with kubectl, helm, promtool, etcd, kwok
+    node: dict[str, Any] = dataclasses.field(default_factory=dict)  # the real node (record)
 
     @classmethod
     def from_record(cls, state_dir: Path) -> KubeCluster:
@@ -53,6 +54,7 @@ class KubeCluster:
             helm_path=Path(binaries["helm"]),
             promtool_path=Path(binaries["promtool"]),
             path=tuple(record["path"]),
+            node=record.get("node") or {},
         )
 
     @property

@@ -98,3 +98,13 @@ def test_image_has_no_pip_or_compiler(image_ref: str) -> None:
     names = [Path(word).name for word in result.stdout.split()]
     assert "alchemiser" in names
     assert not {"pip", "pip3", "gcc", "cc"} & set(names), names
+
+
+def test_podman_leaves_no_network_on_the_host(image_ref: str) -> None:
+    """Builds and runs use --network=none: no cni-podman0 bridge, no CNI firewall chains."""
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True)
+    assert "cni-podman" not in links.stdout and "podman" not in links.stdout, links.stdout
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True)
+    assert "CNI-" not in rules.stdout, rules.stdout
+    nft = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True, check=True)
+    assert "CNI-" not in nft.stdout and "podman" not in nft.stdout, nft.stdout
