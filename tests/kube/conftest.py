@@ -7,8 +7,9 @@ skips.
 
 Fixtures: `kube_cluster` (session, a kubetest.KubeCluster), `crds` (session: the
 project's CRDs from crds/ or $ALCHEMISER_CRDS_DIR, Established), `kubectl` (its
-`kubectl(*args, input=None, check=True)` method) and `namespace` (a fresh
-namespace per test, deleted afterwards).
+`kubectl(*args, input=None, check=True)` method), `namespace` (a fresh
+namespace per test, deleted afterwards) and `node_image` (session: this
+checkout's image, built by hack/image.py if needed and loaded into the node).
 """
 
 from __future__ import annotations
@@ -109,3 +110,19 @@ def namespace(kube_cluster: KubeCluster, request: pytest.FixtureRequest) -> Iter
     )
     yield name
     kube_cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="session")
+def node_image(kube_cluster: KubeCluster) -> str:
+    """This checkout's image, built if needed and present in the node's containerd."""
+    hack = REPO / "hack"
+    built = subprocess.run(
+        [sys.executable, str(hack / "image.py"), "build"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    loaded = _devcluster("load-image")
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    return built.stdout.strip().splitlines()[-1]

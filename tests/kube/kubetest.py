@@ -7,6 +7,7 @@ tests/kube/ as `from kubetest import KubeCluster`.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
@@ -107,3 +108,127 @@ def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {description}")
         time.sleep(interval)
+
+
+# ------------------------------------------------------------- the real node
+
+NODE_NAME = "alchemiser-node"
+NODE_TOLERATION = {"key": "alchemiser.io/real-node", "operator": "Exists", "effect": "NoSchedule"}
+# Chart values (operator.* or workers.*) that put pods on the real node, not on kwok's.
+ON_NODE: dict[str, Any] = {
+    "nodeSelector": {"kubernetes.io/hostname": NODE_NAME},
+    "tolerations": [NODE_TOLERATION],
+}
+SIM_PORT = 8765
+
+
+def ready_pod(kube: KubeCluster, namespace: str, selector: str, timeout: float = 120) -> Any:
+    """The one pod matching a label selector, once its containers are all ready."""
+
+    def probe() -> Any:
+        pods = kube.get_json("pods", "-n", namespace, "-l", selector)["items"]
+        for pod in pods:
+            statuses = pod["status"].get("containerStatuses") or []
+            if statuses and all(s.get("ready") for s in statuses):
+                return pod
+        return None
+
+    return wait_for(f"a ready pod {selector} in {namespace}", probe, timeout=timeout)
+
+
+def paper_exchange(
+    kube: KubeCluster, namespace: str, image: str, secret: str, now: str, *extra: str
+) -> str:
+    """The paper exchange as a Deployment + Service on the real node; returns its URL.
+
+    It accepts the credentials of Secret `secret` (read from the mounted file, not argv).
+    Addressed by ClusterIP: pods resolve no names (the cluster runs no DNS).
+    """
+    labels = {"app": "paper-exchange"}
+    args = ["sim", "--host", "0.0.0.0", "--port", str(SIM_PORT), "--now", now, "--log-json"]
+    args += ["--secret-key-file", "/broker/APCA_API_SECRET_KEY", *extra]
+    key_id = kube.kubectl(
+        "get", "secret", secret, "-n", namespace, "-o", "jsonpath={.data.APCA_API_KEY_ID}"
+    ).stdout
+    container = {
+        "name": "sim",
+        "image": image,
+        "imagePullPolicy": "Never",
+        "args": [*args, "--key-id", base64.b64decode(key_id).decode()],
+        "ports": [{"containerPort": SIM_PORT}],
+        "readinessProbe": {"tcpSocket": {"port": SIM_PORT}, "periodSeconds": 1},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumeMounts": [{"name": "broker", "mountPath": "/broker", "readOnly": True}],
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "paper-exchange"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    **ON_NODE,
+                    "automountServiceAccountToken": False,
+                    "terminationGracePeriodSeconds": 1,
+                    "containers": [container],
+                    "volumes": [{"name": "broker", "secret": {"secretName": secret}}],
+                },
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "paper-exchange"},
+        "spec": {"selector": labels, "ports": [{"port": SIM_PORT, "targetPort": SIM_PORT}]},
+    }
+    for manifest in (deployment, service):
+        kube.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(manifest))
+    ready_pod(kube, namespace, "app=paper-exchange")
+    ip = kube.get_json("service", "paper-exchange", "-n", namespace)["spec"]["clusterIP"]
+    return f"http://{ip}:{SIM_PORT}"
+
+
+# What a container reports about itself (run by `kubectl exec`, so checked from inside).
+_LOCKDOWN_PROBE = """
+import json, os
+lines = open("/proc/self/status").read().splitlines()
+status = dict(line.split(":\\t", 1) for line in lines if ":\\t" in line)
+try:
+    open("/opt/alchemiser/probe", "w")
+    writable = True
+except OSError:
+    writable = False
+fields = {"cap_eff": "CapEff", "cap_bnd": "CapBnd", "seccomp": "Seccomp", "nnp": "NoNewPrivs"}
+report = {key: status[name].strip() for key, name in fields.items()}
+report.update(uid=os.getuid(), gid=os.getgid(), writable=writable)
+print(json.dumps(report))
+"""
+# uid/gid 10001, a root filesystem that refuses writes, no capabilities at all, a seccomp
+# filter (2: RuntimeDefault, not 0: unconfined) and no privilege escalation.
+LOCKED_DOWN = {
+    "uid": 10001,
+    "gid": 10001,
+    "writable": False,
+    "cap_eff": "0000000000000000",
+    "cap_bnd": "0000000000000000",
+    "seccomp": "2",
+    "nnp": "1",
+}
+
+
+def lockdown_report(kube: KubeCluster, namespace: str, pod: str) -> Any:
+    """The container's identity, capabilities, seccomp mode and root writability."""
+    result = kube.kubectl(
+        "exec", "-n", namespace, pod, "--", "python3", "-c", _LOCKDOWN_PROBE, timeout=180
+    )
+    return json.loads(result.stdout)

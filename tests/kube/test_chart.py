@@ -1,8 +1,10 @@
 """The Helm chart on the real local control plane, with RBAC enforced.
 
-The rendered chart passes the apiserver's server-side dry run; installed, it lets the
-operator, run as a local process with the chart's operator ServiceAccount token (not the
-admin identity), reconcile a strategy, propagate a halt and record a run result, with no
+The rendered chart passes the apiserver's server-side dry run; installed with the image
+built from the Dockerfile, its operator Deployment runs on the real node (kubelet,
+containerd) under the chart's ServiceAccount, reconciles a strategy, has a worker
+container from the CronJob's pod template trade against the paper exchange (a Deployment
++ Service in the cluster), propagates a halt and records the run result, with no
 Forbidden anywhere in its log; the worker ServiceAccount can read TradingHalts and nothing
 else; and every metric the alerts and dashboards name is on the live /metrics page.
 """
@@ -26,7 +28,15 @@ from typing import Any
 
 import pytest
 import yaml
-from kubetest import KubeCluster, wait_for
+from kubetest import (
+    LOCKED_DOWN,
+    ON_NODE,
+    KubeCluster,
+    lockdown_report,
+    paper_exchange,
+    ready_pod,
+    wait_for,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "chart"))
 
@@ -39,12 +49,9 @@ from chart_support import (
     helm_template,
 )
 
-from alchemiser.sim import embedded
-
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 REPO = Path(__file__).resolve().parents[2]
 FIELD_MANAGER = "alchemiser-chart-test"
-LOCAL_NODE_LABEL = "alchemiser.io/local-runner"
 
 # A hand-written subset of prometheus-operator's ServiceMonitor and PrometheusRule CRDs
 # (their upstream manifests are not in any package registry reachable here): exactly
@@ -370,44 +377,27 @@ def _free_port() -> int:
         return port
 
 
-def _service_account_kubeconfig(
-    kube: KubeCluster, namespace: str, account: str, path: Path
-) -> Path:
-    """A kubeconfig that authenticates as the ServiceAccount with a fresh bound token."""
-    token = kube.kubectl(
-        "create", "token", account, "-n", namespace, "--duration=2h"
-    ).stdout.strip()
-    admin = yaml.safe_load(kube.kubeconfig.read_text())
-    cluster = admin["clusters"][0]["cluster"]
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "dev", "cluster": cluster}],
-        "users": [{"name": account, "user": {"token": token}}],
-        # The context's namespace stands for the pod's own namespace in the cluster.
-        "contexts": [
-            {
-                "name": account,
-                "context": {"cluster": "dev", "user": account, "namespace": namespace},
-            }
-        ],
-        "current-context": account,
-    }
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    return path
-
-
-@dataclass
+@dataclass(frozen=True)
 class Operator:
-    """The operator subprocess and where to reach it."""
+    """The chart's operator pod on the real node: its logs and where to reach it."""
 
-    process: subprocess.Popen[bytes]
-    log: Path
-    metrics_url: str
+    kube: KubeCluster
+    namespace: str
+    pod: str
+    ip: str
+    metrics_port: int
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{self.ip}:{self.metrics_port}/metrics"  # the host routes to pod IPs
 
     def text(self) -> str:
-        return self.log.read_text(errors="replace")
+        logs = self.kube.kubectl("logs", "-n", self.namespace, self.pod, check=False)
+        return logs.stdout + logs.stderr
+
+    def restarts(self) -> int:
+        pod = self.kube.get_json("pod", self.pod, "-n", self.namespace)
+        return sum(s.get("restartCount", 0) for s in pod["status"].get("containerStatuses", []))
 
 
 def _container(docs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -444,45 +434,6 @@ def _operator_argv(docs: list[dict[str, Any]], metrics_port: int, health_port: i
     return argv
 
 
-@dataclass(frozen=True)
-class PodRunner:
-    """The pod runner serving a throw-away node, and how worker pods reach that node."""
-
-    log: Path
-    label_value: str  # of the alchemiser.io/local-runner label and NoSchedule taint
-
-
-@pytest.fixture
-def pod_runner(kube_cluster: KubeCluster, tmp_path: Path) -> Iterator[PodRunner]:
-    """hack/podrunner on a node of this test's own, so worker pods really run.
-
-    Its own node (deleted on stop), so runners of other tests on a shared control plane
-    never pick up this test's pods, nor this one theirs.
-    """
-    state = tmp_path / "podrunner"
-    state.mkdir()
-    log = state / "podrunner.log"
-    node = f"chart-{secrets.token_hex(3)}"
-    argv = [sys.executable, str(REPO / "hack" / "podrunner")]
-    argv += ["--kubeconfig", str(kube_cluster.kubeconfig), "--state-dir", str(state)]
-    argv += ["--node", node, "--node-label-value", node, "--unregister-node"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def serving() -> bool:
-        text = log.read_text(errors="replace")
-        assert process.poll() is None, f"the pod runner exited:\n{text[-3000:]}"
-        return "podrunner: serving node" in text
-
-    try:
-        wait_for("the pod runner to serve its node", serving, timeout=60)
-        yield PodRunner(log, node)
-    finally:
-        _stop(process)
-
-
 def _stop(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -490,14 +441,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
-
-
-@pytest.fixture
-def sim() -> Iterator[embedded.EmbeddedExchange]:
-    """The paper exchange on 127.0.0.1, its clock inside today's regular session."""
-    exchange = embedded.start(now=datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
-    yield exchange
-    exchange.stop()
 
 
 def _get(kube: KubeCluster, *args: str) -> dict[str, Any]:
@@ -547,84 +490,64 @@ def test_operator_runs_with_only_the_charts_permissions(
     namespace: str,
     extra_namespace: str,
     cluster_objects: list[dict[str, Any]],
-    sim: embedded.EmbeddedExchange,
-    pod_runner: PodRunner,
+    node_image: str,
     tmp_path: Path,
 ) -> None:
-    """With the chart's ServiceAccount token the operator reconciles, halts and records a run."""
+    """The chart's operator pod, from the built image on the real node, reconciles, has a
+    worker container trade, halts and records the run, with the chart's permissions only."""
     kube = kube_cluster
     kubectl = kube.kubectl
     release = f"chart-{secrets.token_hex(3)}"
+    repository, tag = node_image.rsplit(":", 1)
     values = {
+        "image": {"repository": repository, "tag": tag, "pullPolicy": "Never"},
         "operator": {
             "watchNamespaces": [namespace],
             "peering": {"enabled": True, "name": release},
+            **ON_NODE,
         },
-        # Worker pods go to this test's pod-runner node.
-        "workers": {
-            "nodeSelector": {LOCAL_NODE_LABEL: pod_runner.label_value},
-            "tolerations": [
-                {
-                    "key": LOCAL_NODE_LABEL,
-                    "operator": "Equal",
-                    "value": pod_runner.label_value,
-                    "effect": "NoSchedule",
-                }
-            ],
-        },
+        "workers": ON_NODE,
     }
     docs = _render(kube, values, release=release, namespace=extra_namespace, tmp=tmp_path)
     cluster_objects.extend(_outside(docs, {namespace, extra_namespace}))
     _install_crds(kubectl, docs)
-    _apply(kubectl, _without_crds(docs))
 
     operator_sa = f"system:serviceaccount:{extra_namespace}:{release}-alchemiser-operator"
     worker_sa = f"system:serviceaccount:{namespace}:alchemiser-worker"
+    key_id, secret_key = f"chart-{secrets.token_hex(4)}", secrets.token_hex(16)
+    kubectl(
+        "create", "secret", "generic", "broker", "-n", namespace,
+        f"--from-literal=APCA_API_KEY_ID={key_id}",
+        f"--from-literal=APCA_API_SECRET_KEY={secret_key}",
+    )  # fmt: skip
+    # Inside today's regular session (2026-11-27 closes at 13:00 New York).
+    sim_url = paper_exchange(kube, namespace, node_image, "broker", "2026-11-27T15:00:00+00:00")
+    _apply(kubectl, _without_crds(docs))
     _check_worker_permissions(kube, worker_sa, namespace)
     _check_operator_permissions(kube, operator_sa, namespace, extra_namespace)
 
-    kubectl(
-        "create", "secret", "generic", "broker", "-n", namespace,
-        f"--from-literal=APCA_API_KEY_ID={sim.key_id}",
-        f"--from-literal=APCA_API_SECRET_KEY={sim.secret_key}",
-    )  # fmt: skip
-    kubeconfig = _service_account_kubeconfig(
-        kube, extra_namespace, f"{release}-alchemiser-operator", tmp_path / "operator.kubeconfig"
+    selector = "app.kubernetes.io/component=operator,app.kubernetes.io/instance=" + release
+    pod = ready_pod(kube, extra_namespace, selector, timeout=180)  # the readiness probe: /healthz
+    assert pod["spec"]["nodeName"] == "alchemiser-node"
+    ports = {port["name"]: port["containerPort"] for port in _container(docs)["ports"]}
+    # The runtime enforces the chart's securityContext: checked from inside the container.
+    assert lockdown_report(kube, extra_namespace, pod["metadata"]["name"]) == LOCKED_DOWN
+    metrics_port = int(ports["metrics"])
+    operator = Operator(
+        kube, extra_namespace, pod["metadata"]["name"], pod["status"]["podIP"], metrics_port
     )
-    metrics_port, health_port = _free_port(), _free_port()
-    log = tmp_path / "operator.log"
-    env = {**os.environ, **_operator_env(docs, f"{release}-test"), "KUBECONFIG": str(kubeconfig)}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "alchemiser.cli",
-                *_operator_argv(docs, metrics_port, health_port),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    operator = Operator(process, log, f"http://127.0.0.1:{metrics_port}/metrics")
     try:
-        _exercise(
-            kube=kube,
-            operator=operator,
-            namespace=namespace,
-            sim=sim,
-            health_port=health_port,
-            pod_runner_log=pod_runner.log,
-            tmp_path=tmp_path,
-        )
+        _exercise(kube=kube, operator=operator, namespace=namespace, sim_url=sim_url,
+                  tmp_path=tmp_path)  # fmt: skip
     finally:
+        (tmp_path / "operator.log").write_text(operator.text())
         # Deleted while the operator runs, so kopf releases its finalizer and the
         # namespace can go.
         kubectl(
             "delete", "tradingstrategies", "--all", "-n", namespace, "--timeout=60s", check=False
         )
-        _stop(process)
+        kubectl("delete", "deployment", "--all", "-n", extra_namespace, check=False)
+    assert operator.restarts() == 0
     denied = _denials(operator.text())
     assert not denied, "the operator was refused (RBAC or credentials):\n" + "\n".join(denied)
 
@@ -637,14 +560,7 @@ def _denials(log: str) -> list[str]:
 
 
 def _exercise(
-    *,
-    kube: KubeCluster,
-    operator: Operator,
-    namespace: str,
-    sim: embedded.EmbeddedExchange,
-    health_port: int,
-    pod_runner_log: Path,
-    tmp_path: Path,
+    *, kube: KubeCluster, operator: Operator, namespace: str, sim_url: str, tmp_path: Path
 ) -> None:
     def wait(description: str, probe: Callable[[], Any], timeout: float) -> Any:
         try:
@@ -655,26 +571,12 @@ def _exercise(
             ) from None
 
     def alive() -> bool:
-        assert operator.process.poll() is None, f"operator exited:\n{operator.text()[-4000:]}"
-        denied = _denials(operator.text())
-        assert not denied, "the operator was refused (RBAC or credentials):\n" + "\n".join(denied)
+        assert operator.restarts() == 0, f"operator restarted:\n{operator.text()[-4000:]}"
         return True
-
-    def healthy() -> bool:
-        alive()
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/healthz", timeout=2) as r:
-                return bool(r.status == 200)
-        except OSError:
-            return False
-
-    wait("the operator's /healthz", healthy, timeout=60)
 
     # 1. Reconciled: the CronJob exists and the strategy is Ready.
     name = "chart-e2e"
-    kube.kubectl(
-        "apply", "-n", namespace, "-f", "-", input=json.dumps(_strategy(name, sim.base_url))
-    )
+    kube.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(_strategy(name, sim_url)))
 
     def ready() -> dict[str, Any] | None:
         alive()
@@ -688,7 +590,7 @@ def _exercise(
         "alchemiser-worker"
     )
 
-    # 2. A run result recorded: run now, the local pod runner runs the worker.
+    # 2. A run result recorded: run now, kubelet runs the worker container.
     kube.kubectl(
         "annotate", "tradingstrategy", name, "-n", namespace,
         f"alchemiser.io/run-now={int(time.time())}", "--overwrite",
@@ -712,7 +614,8 @@ def _exercise(
     )
     # The worker also read TradingHalts with the chart's worker ServiceAccount: had it been
     # refused, it would have failed closed instead of trading.
-    assert last_run["outcome"] == "Succeeded", (last_run, pod_runner_log.read_text()[-3000:])
+    worker_logs = kube.kubectl("logs", "-n", namespace, "-l", "job-name", "--tail=40", check=False)
+    assert last_run["outcome"] == "Succeeded", (last_run, worker_logs.stdout[-3000:])
     assert last_run["ordersSubmitted"] >= 2 and last_run["notional"] > 0, last_run
 
     # 3. A halt propagated: the CronJob is suspended and the halt counts the strategy.

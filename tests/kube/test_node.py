@@ -1,27 +1,20 @@
 """The local cluster's real node: kubelet, containerd and kube-proxy, secured and routed.
 
-These run real containers of the image `make image` builds (the module fixture builds
-it if needed and loads it into the node).
+These run real containers of the image `make image` builds (the `node_image` fixture
+builds it if needed and loads it into the node).
 """
 
 from __future__ import annotations
 
 import json
 import ssl
-import subprocess
-import sys
 import textwrap
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
-import pytest
-from kubetest import KubeCluster, wait_for
+from kubetest import LOCKED_DOWN, NODE_TOLERATION, KubeCluster, lockdown_report, wait_for
 
-REPO = Path(__file__).resolve().parents[2]
-HACK = REPO / "hack"
-TOLERATION = {"key": "alchemiser.io/real-node", "operator": "Exists", "effect": "NoSchedule"}
 RESTRICTED = {
     "runAsNonRoot": True,
     "readOnlyRootFilesystem": True,
@@ -29,21 +22,6 @@ RESTRICTED = {
     "capabilities": {"drop": ["ALL"]},
     "seccompProfile": {"type": "RuntimeDefault"},
 }
-
-
-@pytest.fixture(scope="module")
-def image_ref(kube_cluster: KubeCluster) -> str:
-    """This checkout's image, built if needed and present in the node's containerd."""
-    for script, args in (("image.py", ["build"]), ("devcluster.py", ["load-image"])):
-        command = [sys.executable, str(HACK / script), *args]
-        if script == "devcluster.py":
-            command += ["--state-dir", str(kube_cluster.state_dir)]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        assert result.returncode == 0, result.stderr[-3000:]
-    ref = subprocess.run(
-        [sys.executable, str(HACK / "image.py"), "ref"], capture_output=True, text=True, check=True
-    )
-    return ref.stdout.strip()
 
 
 def _pod(name: str, image: str, command: list[str], **extra: Any) -> dict[str, Any]:
@@ -61,7 +39,7 @@ def _pod(name: str, image: str, command: list[str], **extra: Any) -> dict[str, A
         "metadata": {"name": name, "labels": {"app": name}},
         "spec": {
             "nodeName": "alchemiser-node",
-            "tolerations": [TOLERATION],
+            "tolerations": [NODE_TOLERATION],
             "terminationGracePeriodSeconds": 1,
             "containers": [container],
             **extra,
@@ -147,10 +125,10 @@ def test_node_restriction_confines_the_kubelet_to_its_own_node(
 
 
 def test_container_is_locked_down_and_reachable_by_logs_and_exec(
-    kube_cluster: KubeCluster, namespace: str, image_ref: str
+    kube_cluster: KubeCluster, namespace: str, node_image: str
 ) -> None:
     """uid 10001, read-only root, no capabilities, seccomp filter on; logs and exec work."""
-    _apply(kube_cluster, namespace, _pod("locked", image_ref, SLEEPER))
+    _apply(kube_cluster, namespace, _pod("locked", node_image, SLEEPER))
     _running(kube_cluster, namespace, "locked")
     logs = wait_for(
         "the container's first log line",
@@ -160,45 +138,16 @@ def test_container_is_locked_down_and_reachable_by_logs_and_exec(
         timeout=30,
     )
     assert logs
-    report = json.loads(
-        _exec_python(
-            kube_cluster,
-            namespace,
-            "locked",
-            """
-            import json, os
-            lines = open("/proc/self/status").read().splitlines()
-            status = dict(line.split(":\\t", 1) for line in lines if ":\\t" in line)
-            try:
-                open("/opt/alchemiser/probe", "w")
-                writable = True
-            except OSError:
-                writable = False
-            fields = {"cap_eff": "CapEff", "cap_bnd": "CapBnd", "seccomp": "Seccomp",
-                      "nnp": "NoNewPrivs"}
-            report = {key: status[name].strip() for key, name in fields.items()}
-            report.update(uid=os.getuid(), gid=os.getgid(), writable=writable)
-            print(json.dumps(report))
-            """,
-        )
-    )
-    assert report == {
-        "uid": 10001,
-        "gid": 10001,
-        "writable": False,
-        "cap_eff": "0000000000000000",
-        "cap_bnd": "0000000000000000",
-        "seccomp": "2",  # a filter (RuntimeDefault), not 0 (unconfined)
-        "nnp": "1",
-    }
+    report = lockdown_report(kube_cluster, namespace, "locked")
+    assert report == LOCKED_DOWN
 
 
 def test_pod_that_runs_as_root_is_refused(
-    kube_cluster: KubeCluster, namespace: str, image_ref: str
+    kube_cluster: KubeCluster, namespace: str, node_image: str
 ) -> None:
     """runAsNonRoot with runAsUser 0: kubelet refuses to start the container."""
     security = {**RESTRICTED, "runAsUser": 0}
-    _apply(kube_cluster, namespace, _pod("root", image_ref, SLEEPER, security=security))
+    _apply(kube_cluster, namespace, _pod("root", node_image, SLEEPER, security=security))
 
     def refused() -> str | None:
         pod = kube_cluster.get_json("pod", "root", "-n", namespace)
@@ -214,12 +163,12 @@ def test_pod_that_runs_as_root_is_refused(
 
 
 def test_services_route_to_pods_and_to_the_apiserver(
-    kube_cluster: KubeCluster, namespace: str, image_ref: str
+    kube_cluster: KubeCluster, namespace: str, node_image: str
 ) -> None:
     """A ClusterIP Service reaches a pod; in-cluster config reaches the apiserver; the
     default service account can read neither Secrets nor strategies."""
     server = ["python3", "-m", "http.server", "8080", "--directory", "/opt/alchemiser"]
-    _apply(kube_cluster, namespace, _pod("web", image_ref, server))
+    _apply(kube_cluster, namespace, _pod("web", node_image, server))
     service = {
         "apiVersion": "v1",
         "kind": "Service",
@@ -227,7 +176,7 @@ def test_services_route_to_pods_and_to_the_apiserver(
         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
     }
     _apply(kube_cluster, namespace, service)
-    _apply(kube_cluster, namespace, _pod("client", image_ref, SLEEPER))
+    _apply(kube_cluster, namespace, _pod("client", node_image, SLEEPER))
     _running(kube_cluster, namespace, "web")
     _running(kube_cluster, namespace, "client")
     cluster_ip = kube_cluster.get_json("service", "web", "-n", namespace)["spec"]["clusterIP"]
