@@ -1,10 +1,13 @@
-"""The pieces of the whole chain as real processes, for end-to-end tests and bench/halt_e2e.py.
+"""The pieces of the whole chain, for end-to-end tests and bench/halt_e2e.py.
 
-Rule: no pytest here. Each helper starts one real process (the paper exchange,
-the operator, the local pod runner) or a recording proxy in front of the
-exchange, and stops exactly what it started. The proxy stamps every request
-with this process's wall clock, so tests compare "when did an order reach the
-exchange" with "when was the halt created" on one clock.
+Rule: no pytest here. Workers run as containers of the image built from the
+Dockerfile on the cluster's real node (kubelet, containerd); the paper exchange
+runs there too, as a Deployment. Each helper starts one thing (an exchange, the
+operator process, a recording proxy in front of an exchange) and stops exactly
+what it started. The proxy listens on the host end of the node's link, where
+worker pods reach it, and stamps every request with this process's wall clock,
+so tests compare "when did an order reach the exchange" with "when was the halt
+created" on one clock.
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes import client, config
-from kubetest import KubeCluster
+from kubetest import NODE_NAME, ON_NODE, SIM_PORT, KubeCluster, ready_pod
 
 REPO = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
 ALCHEMISER = str(VENV_BIN / "alchemiser")
-IMAGE = "ghcr.io/alchemiser/alchemiser:e2e"
+IMAGE = "ghcr.io/alchemiser/alchemiser:e2e"  # what the pod runner's tests name
 LOCAL_LABEL = "alchemiser.io/local-runner"
 WORKER_SA = "alchemiser-worker"
 WORKER_ROLE = "alchemiser-e2e-worker"
@@ -75,56 +78,108 @@ def _stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None
         process.wait()
 
 
+# Run inside the exchange's container: METHOD URL BODY -> the JSON reply on stdout.
+_ADMIN_CALL = """
+import sys, urllib.request
+method, url, body = sys.argv[1:4]
+headers = {"Content-Type": "application/json"}
+request = urllib.request.Request(url, data=body.encode() or None, method=method, headers=headers)
+with urllib.request.urlopen(request, timeout=30) as response:
+    sys.stdout.write(response.read().decode())
+"""
+
+
 # --- the paper exchange ------------------------------------------------------------------------
 @dataclass
 class Exchange:
-    """`alchemiser sim` as a process, with its admin endpoints."""
+    """`alchemiser sim` as a Deployment on the real node, reached from here by its pod IP."""
 
-    process: subprocess.Popen[bytes]
+    kube: KubeCluster
+    namespace: str
+    name: str
     url: str
     key_id: str
     secret_key: str
-    log: Path
 
     @classmethod
     def start(
         cls,
-        directory: Path,
+        kube: KubeCluster,
+        namespace: str,
+        name: str,
+        image: str,
         *,
         key_id: str,
         secret_key: str,
         faults: str = "",
         cash: float = 100_000,
     ) -> Exchange:
-        directory.mkdir(parents=True, exist_ok=True)
-        log = directory / "exchange.log"
-        argv = [
-            ALCHEMISER, "sim", "--host", "127.0.0.1", "--port", "0", "--now", MARKET_OPEN,
-            "--key-id", key_id, "--secret-key", secret_key, "--cash", str(cash),
-            "--state", str(directory / "exchange.sqlite"), "--faults", faults,
+        secret = f"{name}-exchange-key"
+        kube.kubectl(
+            "create", "secret", "generic", secret, "-n", namespace,
+            f"--from-literal=secret-key={secret_key}",
+        )  # fmt: skip
+        args = [
+            "sim", "--host", "0.0.0.0", "--port", str(SIM_PORT), "--now", MARKET_OPEN,
+            "--key-id", key_id, "--secret-key-file", "/exchange/secret-key", "--cash", str(cash),
+            "--state", "/state/exchange.sqlite", "--faults", faults,
         ]  # fmt: skip
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-
-        def url() -> str | None:
-            for line in log.read_text(errors="replace").splitlines():
-                if line.startswith("{") and '"serving"' in line:
-                    return str(json.loads(line)["url"])
-            if process.poll() is not None:
-                raise AssertionError(f"the exchange exited: {log.read_text()[-2000:]}")
-            return None
-
-        return cls(process, wait("the exchange to listen", url, 60), key_id, secret_key, log)
+        labels = {"app": name}
+        container = {
+            "name": "sim",
+            "image": image,
+            "imagePullPolicy": "Never",
+            "args": args,
+            "ports": [{"containerPort": SIM_PORT}],
+            "readinessProbe": {"tcpSocket": {"port": SIM_PORT}, "periodSeconds": 1},
+            "securityContext": {
+                "runAsNonRoot": True,
+                "readOnlyRootFilesystem": True,
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "volumeMounts": [
+                {"name": "key", "mountPath": "/exchange", "readOnly": True},
+                {"name": "state", "mountPath": "/state"},
+            ],
+        }
+        deployment = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        **ON_NODE,
+                        "automountServiceAccountToken": False,
+                        "terminationGracePeriodSeconds": 1,
+                        "containers": [container],
+                        "volumes": [
+                            {"name": "key", "secret": {"secretName": secret}},
+                            {"name": "state", "emptyDir": {}},
+                        ],
+                    },
+                },
+            },
+        }
+        kube.kubectl("apply", "-f", "-", input=json.dumps(deployment))
+        pod = ready_pod(kube, namespace, f"app={name}")
+        url = f"http://{pod['status']['podIP']}:{SIM_PORT}"  # the host routes to pod IPs
+        return cls(kube, namespace, name, url, key_id, secret_key)
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+        """An /admin call; the exchange answers those from loopback only, so from inside its pod."""
+        data = json.dumps(body) if body is not None else ""
+        result = self.kube.kubectl(
+            "exec", "-n", self.namespace, f"deployment/{self.name}", "--",
+            "python3", "-c", _ADMIN_CALL, method, f"http://127.0.0.1:{SIM_PORT}{path}", data,
+            timeout=120,
+        )  # fmt: skip
+        return json.loads(result.stdout)
 
     def orders(self) -> list[dict[str, Any]]:
         """Every order the exchange holds, oldest first."""
@@ -148,7 +203,9 @@ class Exchange:
             return json.loads(response.read())
 
     def stop(self) -> None:
-        _stop_process(self.process)
+        self.kube.kubectl(
+            "delete", "deployment", self.name, "-n", self.namespace, "--wait=false", check=False
+        )
 
 
 # --- a recording proxy in front of the exchange ------------------------------------------------
@@ -167,9 +224,13 @@ class Request:
 
 @dataclass
 class Proxy:
-    """Forwards to the exchange and records every request with wall-clock times."""
+    """Forwards to the exchange and records every request with wall-clock times.
+
+    It listens on `listen`, the host end of the node's link, which pods reach.
+    """
 
     target: str
+    listen: str
     requests: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -177,7 +238,7 @@ class Proxy:
     @property
     def url(self) -> str:
         assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://{self.listen}:{self.server.server_address[1]}"
 
     def start(self) -> Proxy:
         proxy = self
@@ -225,7 +286,7 @@ class Proxy:
 
             do_GET = do_POST = do_DELETE = do_PATCH = do_PUT = _forward
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((self.listen, 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -323,23 +384,23 @@ class PodRunner:
 # --- the operator ------------------------------------------------------------------------------
 @dataclass
 class Operator:
-    """`alchemiser operator` for some namespaces, worker pods routed to alchemiser-local."""
+    """`alchemiser operator` for some namespaces, its worker pods on the real node."""
 
     process: subprocess.Popen[bytes]
     metrics_port: int
     log: Path
 
     @classmethod
-    def start(
-        cls, kubeconfig: Path, namespaces: list[str], log: Path, label_value: str = "true"
-    ) -> Operator:
-        """Start it; worker pods go to the pod runner whose Node has `label_value`."""
+    def start(cls, kubeconfig: Path, namespaces: list[str], log: Path, image: str) -> Operator:
+        """Start it; worker pods run `image` (present on the node, never pulled)."""
         metrics_port = free_port()
+        (toleration,) = ON_NODE["tolerations"]
         argv = [
             ALCHEMISER, "operator", "--standalone", "--log-format", "console",
-            "--worker-image", IMAGE, "--worker-service-account", WORKER_SA,
-            "--worker-node-selector", f"{LOCAL_LABEL}={label_value}",
-            "--worker-toleration", f"{LOCAL_LABEL}={label_value}:NoSchedule",
+            "--worker-image", image, "--worker-image-pull-policy", "Never",
+            "--worker-service-account", WORKER_SA,
+            "--worker-node-selector", f"kubernetes.io/hostname={NODE_NAME}",
+            "--worker-toleration", f"{toleration['key']}=true:{toleration['effect']}",
             "--metrics-address", "127.0.0.1", "--metrics-port", str(metrics_port),
             "--health-port", str(free_port()),
         ]  # fmt: skip
@@ -482,11 +543,11 @@ def lines_of(path: Path) -> Iterator[str]:
 class Chain:
     """One test's slice of the world: its namespace, exchanges, proxies and operator."""
 
-    def __init__(self, cluster: KubeCluster, namespace: str, directory: Path, runner: PodRunner):
+    def __init__(self, cluster: KubeCluster, namespace: str, directory: Path, image: str):
         self.cluster = cluster
         self.namespace = namespace
         self.directory = directory
-        self.runner = runner
+        self.image = image
         self.exchanges: list[Exchange] = []
         self.proxies: list[Proxy] = []
         self.operator: Operator | None = None
@@ -508,19 +569,18 @@ class Chain:
         """A paper exchange with its own account, a recording proxy, and its Secret."""
         key_id, secret_key = f"{name}-key-1", f"{name}-secret-{iso_now()}"
         exchange = Exchange.start(
-            self.directory / name, key_id=key_id, secret_key=secret_key, faults=faults, cash=cash
-        )
+            self.cluster, self.namespace, name, self.image,
+            key_id=key_id, secret_key=secret_key, faults=faults, cash=cash,
+        )  # fmt: skip
         self.exchanges.append(exchange)
-        proxy = Proxy(exchange.url).start()
+        proxy = Proxy(exchange.url, self.cluster.node["host_ip"]).start()
         self.proxies.append(proxy)
         self.apply(credentials(self.namespace, secret, key_id, secret_key))
         return exchange, proxy
 
     def start_operator(self) -> Operator:
         log = self.directory / f"operator-{len(self.operators)}.log"
-        self.operator = Operator.start(
-            self.cluster.kubeconfig, [self.namespace], log, self.runner.label_value
-        )
+        self.operator = Operator.start(self.cluster.kubeconfig, [self.namespace], log, self.image)
         self.operators.append(self.operator)
         return self.operator
 
@@ -610,6 +670,12 @@ class Chain:
         ]
         assert messages, f"no finished pod of {job}"
         return dict(json.loads(messages[-1]))
+
+    def mounted_key_id(self, pod: str) -> str:
+        """The key id a running worker container sees in its mounted Secret (kubectl exec)."""
+        path = "/var/run/secrets/alchemiser/broker/APCA_API_KEY_ID"
+        result = self.kubectl("exec", "-n", self.namespace, pod, "--", "cat", path, check=False)
+        return str(result.stdout.strip())
 
     def rotate_secret(self, secret: str, key_id: str, secret_key: str) -> None:
         """Update the credentials Secret in place (a real Secret update)."""

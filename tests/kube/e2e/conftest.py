@@ -1,11 +1,11 @@
-"""Fixtures for the end-to-end tests: the whole chain as real processes on the control plane.
+"""Fixtures for the end-to-end tests: the whole chain on the control plane and its real node.
 
-Session: the CRDs from crds/. Module: one local pod runner serving a
-throw-away Node of its own (so concurrent sessions on a shared control plane,
-or tests/kube/test_chart.py's runner on alchemiser-local, never collide).
-Per test: a `chain` (a tests/kube/e2e/chain.py `Chain`) in the test's
-namespace, which starts paper exchanges (each behind a recording proxy) and an
-operator for that namespace, and stops them afterwards.
+Session: the CRDs from crds/. Per test: a `chain` (a tests/kube/e2e/chain.py
+`Chain`) in the test's namespace, which starts paper exchanges (Deployments on
+the node, each behind a recording proxy) and an operator for that namespace,
+whose workers run as containers of the built image, and stops them afterwards.
+Module `podrunner`: hack/podrunner on a throw-away Node of its own, for its own
+tests only (test_e2e_podrunner.py).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def chain(
     kube_cluster: KubeCluster,
     namespace: str,
     crds: None,
-    podrunner: PodRunner,
+    node_image: str,
     tmp_path: Path,
 ) -> Iterator[Chain]:
     """This test's namespace with the worker ServiceAccount, ready for exchanges and operators."""
-    world = Chain(kube_cluster, namespace, tmp_path, podrunner)
+    world = Chain(kube_cluster, namespace, tmp_path, node_image)
     yield world
     world.close()

@@ -1,8 +1,8 @@
 """The whole chain on the real control plane: strategy to CronJob to Job to worker to exchange.
 
-The worker runs as a real process from the real pod spec (the local pod runner
-stands in for kubelet on its own Node), trades on a paper exchange, and
-its result travels back through the termination message to the strategy's status.
+The worker runs as a container of the built image on the real node (kubelet and
+containerd), trades on a paper exchange running beside it, and its result travels
+back through the termination message to the strategy's status.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chain import ORIGINAL_MIX, Chain, static, strategy, wait
+from kubetest import NODE_NAME
 
 from alchemiser.symphony import digest
 
@@ -32,7 +33,7 @@ def test_run_result_reaches_status_conditions_events_and_metrics(chain: Chain) -
     last = chain.wait_last_run(NAME, job)
 
     pods = chain.pods_of(job)
-    assert [p["spec"]["nodeName"] for p in pods] == [chain.runner.node]
+    assert [p["spec"]["nodeName"] for p in pods] == [NODE_NAME]
     result = chain.result(job)
     assert result["outcome"] == "Succeeded", result
     assert result["runId"] == job
