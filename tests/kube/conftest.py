@@ -47,7 +47,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Builds the binaries before any test runs, so per-test timeouts exclude a cold build."""
+    """Builds the binaries (and the image, if a test uses it) before any test runs, so
+    per-test timeouts exclude a cold build."""
     if not any(item.get_closest_marker("kube") for item in session.items):
         return
     capture = session.config.pluginmanager.getplugin("capturemanager")
@@ -56,6 +57,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         result = subprocess.run([sys.executable, str(DEVCLUSTER), "build"], check=False)
     if result.returncode != 0:
         raise pytest.UsageError("building the local control plane failed (see above)")
+    if any("node_image" in getattr(item, "fixturenames", ()) for item in session.items):
+        with capture.global_and_fixture_disabled():  # minutes when the content changed
+            image_py = str(REPO / "hack" / "image.py")
+            built = subprocess.run([sys.executable, image_py, "build"], check=False)
+        if built.returncode != 0:
+            raise pytest.UsageError("building the image failed (see above)")
 
 
 @pytest.fixture(scope="session")
