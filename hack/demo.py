@@ -1,19 +1,20 @@
-"""`make demo`: the whole product on this machine, against the paper exchange.
+"""`make demo`: the whole product on this machine, as a user installs it, on the paper exchange.
 
     hack/demo.py up      build what is missing, start everything, run one trade, show the halt
-    hack/demo.py down    stop what `up` started (and the control plane if `up` started it)
-    hack/demo.py status  show what is running
+    hack/demo.py down    uninstall what `up` installed (and stop the cluster if `up` started it)
+    hack/demo.py status  show the demo's pods
 
-Steps of `up`: the local control plane (hack/devcluster.py), the CRDs, the
-paper exchange (`alchemiser sim`), the local pod runner (hack/podrunner), the
-operator (`alchemiser operator`, worker pods routed to node alchemiser-local),
-then a namespace with the worker ServiceAccount, the exchange's credentials
-Secret and the example paper strategy; one run triggered with the run-now
-annotation; then the kill switch (a TradingHalt created and removed).
+Steps of `up`: the local cluster with its real node (hack/devcluster.py), the CRDs,
+the image built from the Dockerfile (hack/image.py) and loaded into the node, the
+Helm chart installed with that image (the operator is the chart's Deployment, a
+container on the node), the paper exchange as a Deployment + Service in the demo
+namespace, the credentials Secret and the example paper strategy; one run triggered
+with the run-now annotation (the worker is a container from the CronJob's pod
+template); then the kill switch (a TradingHalt created and removed).
 
-Idempotent: processes that are still running are reused, manifests are
-applied. Background processes log to files under .devcluster/demo/; this
-script prints short steps only. Standard library plus the project's venv.
+Idempotent: the release is upgraded and manifests are applied. Logs are the pods'
+own (`kubectl logs`); this script prints short steps only. Standard library plus
+the project's venv.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,17 +36,22 @@ HACK = Path(__file__).resolve().parent
 REPO = HACK.parent
 CLUSTER_DIR = Path(os.environ.get("DEVCLUSTER_DIR") or REPO / ".devcluster")
 STATE = CLUSTER_DIR / "demo"
-RECORD = STATE / "processes.json"
+RECORD = STATE / "demo.json"
 VENV_BIN = Path(sys.executable).parent
 ALCHEMISER = VENV_BIN / "alchemiser"
 NAMESPACE = "alchemiser-demo"
-WORKER_SA = "alchemiser-worker"
-LOCAL_LABEL = "alchemiser.io/local-runner"
-IMAGE_REPOSITORY = "ghcr.io/alchemiser/alchemiser"
+SYSTEM_NAMESPACE = "alchemiser-system"
+RELEASE = "alchemiser"
+OPERATOR = f"{RELEASE}-operator"  # the chart's Deployment (fullname = release name)
+SIM_PORT = 8765
 HALT = "demo-halt"
+# Pods of the demo go to the real node (kwok's simulated nodes run nothing).
+NODE_NAME = "alchemiser-node"
+NODE_TAINT = "alchemiser.io/real-node"
 # The example's risk limits cap an order at $10,000; on a $20,000 account every order of
 # the 0.3/0.5/0.2 portfolio fits, so the demo shows trades rather than only rejections.
 DEMO_CASH = 20_000
+METRICS_PORT = 9090  # the chart's metrics.port
 TOTAL_STEPS = 9
 
 
@@ -69,25 +73,12 @@ def indent(block: str) -> None:
         say(line)
 
 
-# --- processes ---------------------------------------------------------------------------------
-def _start_ticks(pid: int) -> int | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return int(fields[19])
-
-
-def alive(entry: dict[str, Any]) -> bool:
-    """Whether the recorded process still runs (pid and start time match)."""
-    return _start_ticks(int(entry["pid"])) == entry.get("ticks")
-
-
+# --- the record of what `up` did ------------------------------------------------------------
 def load() -> dict[str, Any]:
     if RECORD.exists():
         loaded: dict[str, Any] = json.loads(RECORD.read_text())
         return loaded
-    return {"processes": {}}
+    return {}
 
 
 def save(record: dict[str, Any]) -> None:
@@ -95,58 +86,14 @@ def save(record: dict[str, Any]) -> None:
     RECORD.write_text(json.dumps(record, indent=2) + "\n")
 
 
-def spawn(name: str, argv: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Start a background process in its own session, output to .devcluster/demo/NAME.log."""
-    log = STATE / f"{name}.log"
-    offset = log.stat().st_size if log.exists() else 0
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=REPO,
-            start_new_session=True,
-        )
-    return {
-        "pid": process.pid,
-        "ticks": _start_ticks(process.pid),
-        "log": str(log),
-        "offset": offset,
-        "argv": argv,
-    }
-
-
-def stop(name: str, entry: dict[str, Any], grace: float = 10.0) -> None:
-    """SIGTERM the recorded process, SIGKILL it after `grace` seconds."""
-    if not alive(entry):
-        return
-    os.kill(int(entry["pid"]), signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while alive(entry) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if alive(entry):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(int(entry["pid"]), signal.SIGKILL)
-    say(f"stopped {name} (pid {entry['pid']})")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until(what: str, probe: Any, timeout: float, log: str | None = None) -> Any:
+def wait_until(what: str, probe: Any, timeout: float, hint: str | None = None) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
         if value:
             return value
         if time.monotonic() > deadline:
-            where = f" (see {log})" if log else ""
+            where = f" (try: {hint})" if hint else ""
             raise DemoError(f"timed out after {timeout:.0f}s waiting for {what}{where}")
         time.sleep(0.5)
 
@@ -170,7 +117,9 @@ class Cluster:
         record = json.loads((CLUSTER_DIR / "cluster.json").read_text())
         self.kubeconfig = str(record["kubeconfig"])
         self.kubectl_path = str(record["binaries"]["kubectl"])
+        self.helm_path = str(record["binaries"]["helm"])
         self.server = str(record["server"])
+        self.node = dict(record["node"])
         self.env = dict(os.environ, KUBECONFIG=self.kubeconfig)
         self.env["PATH"] = os.pathsep.join([*record["path"], str(VENV_BIN), self.env["PATH"]])
 
@@ -188,6 +137,14 @@ class Cluster:
         )
         if check and result.returncode != 0:
             raise DemoError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+        return result
+
+    def helm(self, *args: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [self.helm_path, *args], capture_output=True, text=True, env=self.env, check=False
+        )
+        if result.returncode != 0:
+            raise DemoError(f"helm {args[0]} failed: {(result.stdout + result.stderr).strip()}")
         return result
 
     def get(self, *args: str) -> Any:
@@ -247,32 +204,20 @@ def exchange_get(url: str, keys: dict[str, str]) -> Any:
         return json.loads(response.read())
 
 
-def exchange_url(entry: dict[str, Any]) -> str | None:
-    """The URL the exchange printed when it started (the last start in its log)."""
-    found = None
-    with Path(entry["log"]).open("rb") as log:
-        log.seek(int(entry.get("offset", 0)))
-        text = log.read().decode(errors="replace")
-    for line in text.splitlines():
-        if line.startswith("{") and '"serving"' in line:
-            with contextlib.suppress(json.JSONDecodeError, KeyError):
-                found = str(json.loads(line)["url"])
-    return found
-
-
 # --- the steps of `up` -------------------------------------------------------------------------
 def ensure_cluster(record: dict[str, Any]) -> Cluster:
-    step(1, "Local Kubernetes control plane (etcd, kube-apiserver, controllers, scheduler, kwok)")
+    step(1, "Local Kubernetes: control plane and a real node (kubelet, containerd, kube-proxy)")
     if devcluster("status").returncode == 0:
         say("already running")
     else:
         say("starting it; the first start on a machine builds the binaries (many minutes)")
-        if devcluster("up", "--core-only", stream=True).returncode != 0:
+        if devcluster("up", stream=True).returncode != 0:
             raise DemoError(f"the control plane did not start (logs in {CLUSTER_DIR / 'logs'})")
         record["started_cluster"] = True
         save(record)
     cluster = Cluster()
     say(f"API server {cluster.server}; kubeconfig {cluster.kubeconfig}")
+    say(f"node {NODE_NAME} at {cluster.node['node_ip']}, pods in {cluster.node['pod_cidr']}")
     return cluster
 
 
@@ -290,22 +235,88 @@ def install_crds(cluster: Cluster) -> None:
     )
 
 
-def ensure_process(
-    record: dict[str, Any], name: str, argv: list[str], env: dict[str, str]
-) -> dict[str, Any]:
-    entry = record["processes"].get(name)
-    if entry and alive(entry):
-        say(f"{name} already running (pid {entry['pid']}, log {entry['log']})")
-        return dict(entry)
-    entry = spawn(name, argv, env)
-    record["processes"][name] = entry
-    save(record)
-    say(f"started {name} (pid {entry['pid']}, log {entry['log']})")
-    return entry
+def build_image(cluster: Cluster) -> str:
+    step(3, "The image, built from the Dockerfile (podman; rebuilt only when its content changes)")
+    built = subprocess.run(
+        [sys.executable, str(HACK / "image.py"), "build"],
+        stdout=subprocess.PIPE, text=True, check=False,
+    )  # fmt: skip
+    if built.returncode != 0:
+        raise DemoError("building the image failed (see above)")
+    reference = built.stdout.strip().splitlines()[-1]
+    loaded = devcluster("load-image")
+    if loaded.returncode != 0:
+        raise DemoError(f"loading the image into the node failed: {loaded.stderr.strip()}")
+    say(f"{reference}, in the node's containerd")
+    return reference
 
 
-def start_exchange(record: dict[str, Any], cluster: Cluster) -> tuple[str, dict[str, str]]:
-    step(3, "Paper exchange (alchemiser sim): an Alpaca-compatible broker on loopback")
+def on_node() -> dict[str, Any]:
+    """nodeSelector and tolerations that put a pod on the real node."""
+    return {
+        "nodeSelector": {"kubernetes.io/hostname": NODE_NAME},
+        "tolerations": [{"key": NODE_TAINT, "operator": "Exists", "effect": "NoSchedule"}],
+    }
+
+
+def install_chart(cluster: Cluster, image: str) -> str:
+    step(4, f"The Helm chart: release {RELEASE} in {SYSTEM_NAMESPACE}, watching {NAMESPACE}")
+    wait_until(
+        f"namespace {NAMESPACE} to finish terminating",
+        lambda: (
+            ((cluster.get("namespace", NAMESPACE) or {}).get("status") or {}).get("phase")
+            != "Terminating"
+        ),
+        120,
+    )
+    # The chart creates the worker ServiceAccount in the watched namespace.
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
+    repository, tag = image.rsplit(":", 1)
+    values = {
+        "image": {"repository": repository, "tag": tag, "pullPolicy": "Never"},
+        # The CRDs came from crds/ (step 2), shared with tests: Helm would not adopt them.
+        "crds": {"install": False},
+        "operator": {"watchNamespaces": [NAMESPACE], "logFormat": "console", **on_node()},
+        "workers": on_node(),
+    }
+    values_file = STATE / "values.json"
+    STATE.mkdir(parents=True, exist_ok=True)
+    values_file.write_text(json.dumps(values, indent=2))
+    cluster.helm(
+        "upgrade", "--install", RELEASE, str(REPO / "charts" / "alchemiser"),
+        "--namespace", SYSTEM_NAMESPACE, "--create-namespace", "--values", str(values_file),
+        "--wait", "--timeout", "5m",
+    )  # fmt: skip
+    say(
+        f"$ helm upgrade --install {RELEASE} charts/alchemiser -n {SYSTEM_NAMESPACE} "
+        f"--values {values_file} --wait"
+    )
+    pod = wait_until(
+        "the operator pod to be ready",
+        lambda: ready_pod(cluster, SYSTEM_NAMESPACE, "app.kubernetes.io/component=operator"),
+        180,
+        f"kubectl -n {SYSTEM_NAMESPACE} describe pod -l app.kubernetes.io/component=operator",
+    )
+    say(
+        f"operator pod {pod['metadata']['name']} Ready on {pod['spec']['nodeName']} "
+        f"(image {image}, uid 10001, read-only root)"
+    )
+    return str(pod["status"]["podIP"])
+
+
+def ready_pod(cluster: Cluster, namespace: str, selector: str) -> dict[str, Any] | None:
+    pods = cluster.get("pods", "-n", namespace, "-l", selector) or {"items": []}
+    for pod in pods["items"]:
+        if pod["metadata"].get("deletionTimestamp"):
+            continue
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        if statuses and all(s.get("ready") for s in statuses):
+            return dict(pod)
+    return None
+
+
+def start_exchange(cluster: Cluster, image: str, secret: str) -> tuple[str, str, dict[str, str]]:
+    step(5, f"Paper exchange (alchemiser sim): a Deployment + Service in {NAMESPACE}")
     keys_file = STATE / "exchange-keys.json"
     if not keys_file.exists():
         keys_file.write_text(
@@ -313,104 +324,110 @@ def start_exchange(record: dict[str, Any], cluster: Cluster) -> tuple[str, dict[
         )
         keys_file.chmod(0o600)
     keys: dict[str, str] = json.loads(keys_file.read_text())
-    argv: list[str] = []
-    entry = record["processes"].get("exchange")
-    if not (entry and alive(entry)):
-        moment, record["market_time"] = simulated_now()
-        argv = [
-            str(ALCHEMISER), "sim", "--host", "127.0.0.1", "--port", "0",
-            "--state", str(STATE / "exchange.sqlite"), "--cash", str(DEMO_CASH),
-            "--key-id", keys["key_id"], "--secret-key", keys["secret_key"],
-        ]  # fmt: skip
-        if moment is not None:
-            argv += ["--now", moment.isoformat()]
-    entry = ensure_process(record, "exchange", argv, cluster.env)
-    url = wait_until("the exchange to listen", lambda: exchange_url(entry), 60, entry["log"])
-    say(record.get("market_time", ""))
-    say(f"serving {url}: a ${DEMO_CASH:,} paper account (book in {STATE / 'exchange.sqlite'})")
-    return url, keys
-
-
-def start_runner(record: dict[str, Any], cluster: Cluster) -> None:
-    step(4, "Local pod runner: runs worker pods bound to node alchemiser-local as processes")
-    argv = [
-        sys.executable,
-        str(HACK / "podrunner"),
-        "--kubeconfig",
-        cluster.kubeconfig,
-        "--state-dir",
-        str(STATE / "podrunner"),
-        "--image-repository",
-        IMAGE_REPOSITORY,
-    ]
-    entry = ensure_process(record, "podrunner", argv, cluster.env)
-
-    def ready() -> bool:
-        node = cluster.get("node", "alchemiser-local") or {}
-        conditions = (node.get("status") or {}).get("conditions") or []
-        return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-
-    wait_until("node alchemiser-local to be Ready", ready, 60, entry["log"])
-    say("node alchemiser-local is Ready")
-
-
-def image() -> str:
-    version = subprocess.run(
-        [str(ALCHEMISER), "--version"], capture_output=True, text=True, check=True
-    ).stdout.split()[-1]
-    return f"{IMAGE_REPOSITORY}:{version}"
-
-
-def start_operator(record: dict[str, Any], cluster: Cluster) -> int:
-    step(5, "Operator (alchemiser operator), worker pods routed to alchemiser-local")
-    entry = record["processes"].get("operator")
-    metrics = int(record.get("metrics_port") or free_port())
-    argv: list[str] = []
-    if not (entry and alive(entry)):
-        metrics = free_port()
-        argv = [
-            str(ALCHEMISER),
-            "operator",
-            "--standalone",
-            "--log-format",
-            "console",
-            "--namespace",
-            NAMESPACE,
-            "--worker-image",
-            image(),
-            "--worker-image-pull-policy",
-            "IfNotPresent",
-            "--worker-service-account",
-            WORKER_SA,
-            "--worker-node-selector",
-            f"{LOCAL_LABEL}=true",
-            "--worker-toleration",
-            f"{LOCAL_LABEL}=true:NoSchedule",
-            "--metrics-address",
-            "127.0.0.1",
-            "--metrics-port",
-            str(metrics),
-            "--health-port",
-            str(free_port()),
-        ]
-        record["metrics_port"] = metrics
-    entry = ensure_process(record, "operator", argv, cluster.env)
-    wait_until(
-        "the operator's /metrics",
-        lambda: _http_ok(f"http://127.0.0.1:{metrics}/metrics"),
-        90,
-        entry["log"],
+    cluster.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": secret, "namespace": NAMESPACE},
+            "type": "Opaque",
+            "stringData": {
+                "APCA_API_KEY_ID": keys["key_id"],
+                "APCA_API_SECRET_KEY": keys["secret_key"],
+            },
+        }
     )
-    say(f"metrics at http://127.0.0.1:{metrics}/metrics")
-    return metrics
+    say(f"Secret {secret}: the exchange's key pair (files in the worker, never env vars)")
+    existing = cluster.get("deployment", "paper-exchange", "-n", NAMESPACE)
+    if existing:
+        market_time = "the exchange keeps the simulated time it started with"
+        (running,) = existing["spec"]["template"]["spec"]["containers"]
+        now_args = [a for a in running["args"] if a.startswith("--now=")]
+    else:
+        moment, market_time = simulated_now()
+        now_args = [f"--now={moment.isoformat()}"] if moment is not None else []
+    for manifest in exchange_manifests(image, secret, keys["key_id"], now_args):
+        cluster.apply(manifest)
+    pod = wait_until(
+        "the paper exchange to be ready",
+        lambda: ready_pod(cluster, NAMESPACE, "app=paper-exchange"),
+        120,
+        f"kubectl -n {NAMESPACE} logs deploy/paper-exchange",
+    )
+    service_ip = cluster.get("service", "paper-exchange", "-n", NAMESPACE)["spec"]["clusterIP"]
+    say(market_time)
+    say(
+        f"pod {pod['metadata']['name']}; Service paper-exchange at {service_ip}:{SIM_PORT}: "
+        f"a ${DEMO_CASH:,} paper account"
+    )
+    # Pods resolve no names (the cluster runs no DNS): the strategy uses the ClusterIP.
+    return f"http://{service_ip}:{SIM_PORT}", f"http://{pod['status']['podIP']}:{SIM_PORT}", keys
 
 
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
+def exchange_manifests(
+    image: str, secret: str, key_id: str, now_args: list[str]
+) -> list[dict[str, Any]]:
+    labels = {"app": "paper-exchange"}
+    container = {
+        "name": "sim",
+        "image": image,
+        "imagePullPolicy": "Never",
+        "args": [
+            "sim",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(SIM_PORT),
+            "--cash",
+            str(DEMO_CASH),
+            "--key-id",
+            key_id,
+            "--secret-key-file",
+            "/broker/APCA_API_SECRET_KEY",
+            "--state",
+            "/state/exchange.sqlite",
+            *now_args,
+        ],
+        "ports": [{"containerPort": SIM_PORT}],
+        "readinessProbe": {"tcpSocket": {"port": SIM_PORT}, "periodSeconds": 2},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumeMounts": [
+            {"name": "broker", "mountPath": "/broker", "readOnly": True},
+            {"name": "state", "mountPath": "/state"},
+        ],
+    }
+    pod_spec = {
+        **on_node(),
+        "automountServiceAccountToken": False,
+        "containers": [container],
+        "volumes": [
+            {"name": "broker", "secret": {"secretName": secret}},
+            {"name": "state", "emptyDir": {}},
+        ],
+    }
+    return [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "paper-exchange", "namespace": NAMESPACE},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "paper-exchange", "namespace": NAMESPACE},
+            "spec": {"selector": labels, "ports": [{"port": SIM_PORT, "targetPort": SIM_PORT}]},
+        },
+    ]
 
 
 def example_strategy() -> dict[str, Any]:
@@ -429,34 +446,9 @@ def example_strategy() -> dict[str, Any]:
     raise DemoError("examples/ has no paper TradingStrategy with nuclear, tecl and klm")
 
 
-def create_strategy(cluster: Cluster, url: str, keys: dict[str, str]) -> dict[str, Any]:
-    step(6, f"Namespace {NAMESPACE}: worker ServiceAccount, credentials Secret, strategy")
-    strategy = example_strategy()
+def create_strategy(cluster: Cluster, strategy: dict[str, Any], url: str) -> dict[str, Any]:
+    step(6, f"The example strategy in {NAMESPACE}")
     source = strategy.pop("_source")
-    secret_name = strategy["spec"]["broker"]["credentialsSecret"]
-    wait_until(
-        f"namespace {NAMESPACE} to finish terminating",
-        lambda: (
-            ((cluster.get("namespace", NAMESPACE) or {}).get("status") or {}).get("phase")
-            != "Terminating"
-        ),
-        120,
-    )
-    for manifest in worker_rbac():
-        cluster.apply(manifest)
-    cluster.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": secret_name, "namespace": NAMESPACE},
-            "type": "Opaque",
-            "stringData": {
-                "APCA_API_KEY_ID": keys["key_id"],
-                "APCA_API_SECRET_KEY": keys["secret_key"],
-            },
-        }
-    )
-    say(f"Secret {secret_name}: the exchange's key pair (files in the worker, never env vars)")
     strategy["metadata"] = {"name": strategy["metadata"]["name"], "namespace": NAMESPACE}
     strategy["spec"]["broker"]["endpoint"] = url
     cluster.apply(strategy)
@@ -472,46 +464,14 @@ def create_strategy(cluster: Cluster, url: str, keys: dict[str, str]) -> dict[st
             return obj
         return None
 
-    obj = wait_until(f"strategy {name} to be Ready", ready, 90)
+    obj = wait_until(
+        f"strategy {name} to be Ready",
+        ready,
+        90,
+        f"kubectl -n {SYSTEM_NAMESPACE} logs deploy/{OPERATOR}",
+    )
     say(f"Ready; CronJob {obj['status']['cronJobName']} (schedule {obj['spec']['schedule']})")
     return dict(obj)
-
-
-def worker_rbac() -> list[dict[str, Any]]:
-    """The worker's ServiceAccount: its only permission is reading TradingHalts."""
-    role = "alchemiser-demo-worker"
-    return [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": WORKER_SA, "namespace": NAMESPACE},
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": role},
-            "rules": [
-                {
-                    "apiGroups": ["alchemiser.io"],
-                    "resources": ["tradinghalts"],
-                    "verbs": ["get", "list", "watch"],
-                }
-            ],
-        },
-        {
-            # TradingHalts are cluster-scoped, so reading them needs a ClusterRoleBinding.
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": role},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": role,
-            },
-            "subjects": [{"kind": "ServiceAccount", "name": WORKER_SA, "namespace": NAMESPACE}],
-        },
-    ]
 
 
 def run_now(cluster: Cluster, strategy: dict[str, Any]) -> dict[str, Any]:
@@ -534,14 +494,19 @@ def run_now(cluster: Cluster, strategy: dict[str, Any]) -> dict[str, Any]:
         return None
 
     job = wait_until("the operator to create the Job", new_job, 60)
-    say(f"Job {job} created; the pod runner starts its worker process")
+    say(f"Job {job} created; kubelet starts its worker container on {NODE_NAME}")
 
     def recorded() -> Any:
         obj = cluster.get("tstrat", name, "-n", NAMESPACE) or {}
         last = (obj.get("status") or {}).get("lastRun") or {}
         return obj if last.get("job") == job and last.get("finishedAt") else None
 
-    obj = wait_until(f"the result of {job} in status.lastRun", recorded, 300)
+    obj = wait_until(
+        f"the result of {job} in status.lastRun",
+        recorded,
+        300,
+        f"kubectl -n {NAMESPACE} logs job/{job}",
+    )
     last = obj["status"]["lastRun"]
     say(
         f"outcome {last.get('outcome')}: {last.get('ordersSubmitted', 0)} orders submitted, "
@@ -649,11 +614,17 @@ def kill_switch(cluster: Cluster, strategy: dict[str, Any]) -> None:
     say(f"CronJob {cron} suspend=false again: scheduling resumed")
 
 
-def next_steps(strategy: dict[str, Any], metrics: int) -> None:
+def next_steps(strategy: dict[str, Any], operator_ip: str, metrics_port: int) -> None:
     name = strategy["metadata"]["name"]
     print("\nDone. Try next:", flush=True)
     rows = (
-        (f"source {CLUSTER_DIR / 'env'}", "kubectl for the local cluster"),
+        (f"source {CLUSTER_DIR / 'env'}", "kubectl and helm for the local cluster"),
+        (f"kubectl -n {SYSTEM_NAMESPACE} logs deploy/{OPERATOR}", "the operator's log"),
+        (
+            f"kubectl -n {NAMESPACE} logs -l alchemiser.io/strategy={name} --tail=20",
+            "the workers' logs (the last line is the run's JSON result)",
+        ),
+        (f"kubectl -n {NAMESPACE} logs deploy/paper-exchange", "the paper exchange's log"),
         (f"kubectl describe tstrat {name} -n {NAMESPACE}", "conditions and Events"),
         (
             f"kubectl annotate tstrat {name} -n {NAMESPACE} --overwrite "
@@ -665,9 +636,11 @@ def next_steps(strategy: dict[str, Any], metrics: int) -> None:
             "halt; then kubectl get tstrat,cronjob -n " + NAMESPACE,
         ),
         (".venv/bin/alchemiser resume try-it", "resume"),
-        (f"curl -s http://127.0.0.1:{metrics}/metrics | grep ^alchemiser_", "metrics"),
-        (f"ls {STATE}", "logs: operator, exchange, podrunner, worker pods"),
-        ("make demo-down", "stop everything"),
+        (
+            f"curl -s http://{operator_ip}:{metrics_port}/metrics | grep ^alchemiser_",
+            "metrics (this machine routes to pod IPs)",
+        ),
+        ("make demo-down", "uninstall the demo"),
     )
     for command, why in rows:
         print(f"  {command}\n      # {why}", flush=True)
@@ -676,48 +649,60 @@ def next_steps(strategy: dict[str, Any], metrics: int) -> None:
 # --- commands ----------------------------------------------------------------------------------
 def up() -> int:
     if os.geteuid() != 0:
-        print("make demo needs root: the local pod runner bind-mounts volumes", file=sys.stderr)
+        print("make demo needs root: the local node runs containerd and kubelet", file=sys.stderr)
         return 1
     STATE.mkdir(parents=True, exist_ok=True)
     record = load()
     try:
         cluster = ensure_cluster(record)
         install_crds(cluster)
-        url, keys = start_exchange(record, cluster)
-        start_runner(record, cluster)
-        metrics = start_operator(record, cluster)
-        strategy = create_strategy(cluster, url, keys)
-        run = run_now(cluster, strategy)
-        show(cluster, run, url, keys)
+        image = build_image(cluster)
+        operator_ip = install_chart(cluster, image)
+        record["installed"] = True
+        save(record)
+        strategy = example_strategy()
+        secret = strategy["spec"]["broker"]["credentialsSecret"]
+        url, direct_url, keys = start_exchange(cluster, image, secret)
+        created = create_strategy(cluster, strategy, url)
+        run = run_now(cluster, created)
+        show(cluster, run, direct_url, keys)
         kill_switch(cluster, run["strategy"])
-        next_steps(run["strategy"], metrics)
+        next_steps(run["strategy"], operator_ip, METRICS_PORT)
     except (DemoError, subprocess.CalledProcessError, OSError) as error:
         print(f"\ndemo failed: {error}", file=sys.stderr)
-        print(f"logs: {STATE}/*.log; stop with `make demo-down`", file=sys.stderr)
+        print("stop with `make demo-down`", file=sys.stderr)
         return 1
     return 0
 
 
 def down() -> int:
     record = load()
-    for name in ("operator", "podrunner", "exchange"):
-        entry = record["processes"].pop(name, None)
-        if entry:
-            stop(name, entry, grace=20.0 if name == "podrunner" else 10.0)
-    save(record)
+    if record.pop("installed", False) and (CLUSTER_DIR / "cluster.json").exists():
+        with contextlib.suppress(DemoError, OSError, KeyError):
+            cluster = Cluster()
+            cluster.kubectl(
+                "delete", "tstrat", "--all", "-n", NAMESPACE, "--timeout=60s", check=False
+            )
+            cluster.kubectl("delete", "halt", HALT, "--ignore-not-found", check=False)
+            cluster.helm("uninstall", RELEASE, "--namespace", SYSTEM_NAMESPACE, "--wait")
+            cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
+            say(f"uninstalled release {RELEASE}; namespace {NAMESPACE} deleted")
+        save(record)
     if record.pop("started_cluster", False):
         result = devcluster("down")
-        say((result.stdout + result.stderr).strip() or "control plane stopped")
+        say((result.stdout + result.stderr).strip() or "cluster stopped")
         save(record)
     say("demo stopped")
     return 0
 
 
 def status() -> int:
-    record = load()
-    for name, entry in record["processes"].items():
-        state = "running" if alive(entry) else "not running"
-        print(f"{name:<10} pid {entry['pid']:<8} {state:<12} log {entry['log']}")
+    if not (CLUSTER_DIR / "cluster.json").exists():
+        print("no local cluster")
+        return 0
+    cluster = Cluster()
+    for namespace in (SYSTEM_NAMESPACE, NAMESPACE):
+        print(cluster.kubectl("get", "pods", "-n", namespace, "-o", "wide", check=False).stdout)
     return 0
 
 
