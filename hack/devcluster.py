@@ -13,10 +13,10 @@ real node (hack/node.py: containerd, runc, CNI, kubelet and kube-proxy in a
 network namespace of its own; the apiserver listens on the host end of the
 node's veth, so pods reach it through the `kubernetes` Service).
 kwok simulates three nodes (kwok-node-0..2, annotated kwok.x-k8s.io/node=fake)
-on which pods start at once and pods owned by a Job succeed. A fourth node,
-`alchemiser-local`, is left to the project's local pod runner: kwok ignores it
-and it carries the taint alchemiser.io/local-runner=true:NoSchedule, so only
-pods that tolerate it (and select it) go there.
+on which pods start at once and pods owned by a Job succeed (for the scale
+benchmarks and the operator's tests). The real node `alchemiser-node` carries the
+taint alchemiser.io/real-node=true:NoSchedule, so only pods that tolerate it
+(and select it) run there.
 
 State (pids, logs, certificates, kubeconfigs) lives in .devcluster/ next to
 hack/ (or $DEVCLUSTER_DIR). Standard library only: this runs before any
@@ -54,8 +54,6 @@ HACK = Path(__file__).resolve().parent
 REPO = HACK.parent
 SERVICE_CIDR = "10.96.0.0/16"
 KWOK_NODES = ("kwok-node-0", "kwok-node-1", "kwok-node-2")
-LOCAL_NODE = "alchemiser-local"
-LOCAL_TAINT = "alchemiser.io/local-runner"
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
 # Node lifecycle and taint eviction stay off: kwok sets nodes Ready once and sends no
 # heartbeats, so that controller would mark them NotReady and taint them.
@@ -315,30 +313,24 @@ def _commands(layout: Layout, ports: dict[str, int], net: node.Net) -> dict[str,
     }
 
 
-def _node(name: str, *, kwok: bool) -> dict[str, Any]:
+def _kwok_node(name: str) -> dict[str, Any]:
     labels = {
         "kubernetes.io/hostname": name,
         "kubernetes.io/os": "linux",
         "kubernetes.io/arch": "amd64",
+        "type": "kwok",
     }
-    annotations = {"node.alpha.kubernetes.io/ttl": "0"}
-    spec: dict[str, Any] = {}
-    if kwok:
-        labels["type"] = "kwok"
-        annotations[KWOK_ANNOTATION] = "fake"
-    else:
-        labels[LOCAL_TAINT] = "true"
-        spec["taints"] = [{"key": LOCAL_TAINT, "value": "true", "effect": "NoSchedule"}]
+    annotations = {"node.alpha.kubernetes.io/ttl": "0", KWOK_ANNOTATION: "fake"}
     return {
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": name, "labels": labels, "annotations": annotations},
-        "spec": spec,
+        "spec": {},
     }
 
 
 def _create_node(api: Api, name: str) -> None:
-    node = _node(name, kwok=name in KWOK_NODES)
+    node = _kwok_node(name)
     status, body = api.request("POST", "/api/v1/nodes", node)
     if status not in (201, 409):
         raise ClusterError(f"creating node {name} failed: HTTP {status} {body[:300]!r}")
@@ -486,7 +478,7 @@ def _start(layout: Layout, record: dict[str, Any], net: node.Net) -> None:
     _wait("kube-apiserver /readyz", lambda: api.ok("/readyz"), record, layout)
     for name in ("kube-controller-manager", "kube-scheduler", "kwok"):
         spawn(name)
-    for name in (*KWOK_NODES, LOCAL_NODE):
+    for name in KWOK_NODES:
         _create_node(api, name)
     cm, sched = ports["controller_manager"], ports["scheduler"]
     _wait("controller-manager", lambda: _http_ok(f"https://127.0.0.1:{cm}/healthz"), record, layout)

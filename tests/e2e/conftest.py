@@ -1,4 +1,4 @@
-"""Makes hack/ importable for the pure tests of the local pod runner and the demo.
+"""Makes hack/ importable for the pure tests of the image keys and the node.
 
 These tests need no cluster; the end-to-end tests that do live in tests/kube/e2e/.
 """

@@ -44,14 +44,14 @@ def test_server_reports_a_real_kubernetes_version(kube_cluster: KubeCluster) -> 
 
 
 def test_nodes_follow_the_devcluster_conventions(kube_cluster: KubeCluster) -> None:
-    """Three kwok nodes are Ready and untainted; alchemiser-local is tainted for the pod runner."""
+    """Three kwok nodes are Ready and untainted; the real node is tainted for opt-in pods."""
     nodes = {n["metadata"]["name"]: n for n in kube_cluster.get_json("nodes")["items"]}
-    assert KWOK_NODES | {"alchemiser-local"} <= set(nodes)
+    assert KWOK_NODES | {"alchemiser-node"} == set(nodes)
     for name in KWOK_NODES:
         assert _condition(nodes[name], "Ready") == "True", name
         assert not nodes[name]["spec"].get("taints"), name
-    taints = nodes["alchemiser-local"]["spec"]["taints"]
-    assert {"key": "alchemiser.io/local-runner", "value": "true", "effect": "NoSchedule"} in taints
+    taints = nodes["alchemiser-node"]["spec"]["taints"]
+    assert {"key": "alchemiser.io/real-node", "value": "true", "effect": "NoSchedule"} in taints
 
 
 @pytest.fixture

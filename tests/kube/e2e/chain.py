@@ -16,7 +16,6 @@ import contextlib
 import http.client
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -37,8 +36,6 @@ from kubetest import NODE_NAME, ON_NODE, SIM_PORT, KubeCluster, ready_pod
 REPO = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
 ALCHEMISER = str(VENV_BIN / "alchemiser")
-IMAGE = "ghcr.io/alchemiser/alchemiser:e2e"  # what the pod runner's tests name
-LOCAL_LABEL = "alchemiser.io/local-runner"
 WORKER_SA = "alchemiser-worker"
 WORKER_ROLE = "alchemiser-e2e-worker"
 # A minute when NYSE was open (the Wednesday before Thanksgiving 2026, 15:30 New York),
@@ -306,79 +303,6 @@ class Proxy:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
-
-
-# --- the local pod runner ----------------------------------------------------------------------
-@dataclass
-class PodRunner:
-    """hack/podrunner serving a throw-away Node of its own.
-
-    Several people (and test sessions) share one local control plane, and only one
-    runner may serve a Node, so each runner here registers its own Node, labelled and
-    tainted `alchemiser.io/local-runner=<label_value>`, and deletes it when it stops.
-    Only pods that select and tolerate that value (our operators) land on it.
-    """
-
-    process: subprocess.Popen[bytes]
-    log: Path
-    state: Path
-    node: str
-    label_value: str
-
-    @property
-    def placement(self) -> dict[str, Any]:
-        """nodeSelector and tolerations that put a pod on this runner's Node."""
-        return {
-            "nodeSelector": {LOCAL_LABEL: self.label_value},
-            "tolerations": [
-                {
-                    "key": LOCAL_LABEL,
-                    "operator": "Equal",
-                    "value": self.label_value,
-                    "effect": "NoSchedule",
-                }
-            ],
-        }
-
-    @classmethod
-    def start(cls, kubeconfig: Path, state: Path) -> PodRunner:
-        state.mkdir(parents=True, exist_ok=True)
-        log = state / "podrunner.log"
-        label_value = f"e2e-{os.urandom(3).hex()}"
-        node = f"alchemiser-{label_value}"
-        argv = [
-            sys.executable, str(REPO / "hack" / "podrunner"), "--kubeconfig", str(kubeconfig),
-            "--state-dir", str(state), "--node", node, "--node-label-value", label_value,
-            "--unregister-node",
-        ]  # fmt: skip
-        with log.open("ab") as out:
-            process = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-
-        def serving() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"the pod runner exited: {log.read_text()[-2000:]}")
-            return "podrunner: serving node" in log.read_text(errors="replace")
-
-        wait(f"the pod runner to serve {node}", serving, 60)
-        return cls(process, log, state, node, label_value)
-
-    def lines(self, pattern: str) -> list[tuple[datetime, str]]:
-        """Log lines matching `pattern`, with their timestamps."""
-        found = []
-        for line in self.log.read_text(errors="replace").splitlines():
-            stamp, _, message = line.partition(" ")
-            if re.search(pattern, message):
-                with contextlib.suppress(ValueError):
-                    found.append((datetime.fromisoformat(stamp.replace("Z", "+00:00")), message))
-        return found
-
-    def pod_dirs(self, namespace: str, pod: str) -> list[Path]:
-        return sorted((self.state / "pods").glob(f"{namespace}_{pod}_*"))
-
-    def stop(self) -> None:
-        _stop_process(self.process, grace=30.0)
 
 
 # --- the operator ------------------------------------------------------------------------------

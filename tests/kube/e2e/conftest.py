@@ -4,8 +4,6 @@ Session: the CRDs from crds/. Per test: a `chain` (a tests/kube/e2e/chain.py
 `Chain`) in the test's namespace, which starts paper exchanges (Deployments on
 the node, each behind a recording proxy) and an operator for that namespace,
 whose workers run as containers of the built image, and stops them afterwards.
-Module `podrunner`: hack/podrunner on a throw-away Node of its own, for its own
-tests only (test_e2e_podrunner.py).
 """
 
 from __future__ import annotations
@@ -14,20 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chain import Chain, PodRunner
+from chain import Chain
 from kubetest import KubeCluster
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-def podrunner(
-    kube_cluster: KubeCluster, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[PodRunner]:
-    """A local pod runner with its own Node, per module."""
-    runner = PodRunner.start(kube_cluster.kubeconfig, tmp_path_factory.mktemp("podrunner"))
-    yield runner
-    runner.stop()
 
 
 @pytest.fixture
