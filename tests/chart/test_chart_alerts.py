@@ -30,6 +30,7 @@ REQUIRED_ALERTS = {
     "AlchemiserReconcileErrors",
     "AlchemiserOrdersRejected",
     "AlchemiserHaltPropagationSlow",
+    "AlchemiserBreakerTripped",
 }
 
 

@@ -716,7 +716,7 @@ def test_live_metrics_page_has_every_metric_the_rules_and_dashboards_use(
     live = exported_names(text)
     rendered = helm_template({"metrics": {"prometheusRule": {"enabled": True}}}, tmp=tmp_path)
     used = all_metric_names(_documents(rendered.stdout))
-    assert len(used) == 10  # 8 alerts, 2 dashboards
+    assert len(used) == 11  # 9 alerts, 2 dashboards
     for where, names in used.items():
         missing = names - live - PROMETHEUS_SYNTHETIC
         assert not missing, f"{where} uses {sorted(missing)}, absent from the live /metrics"

@@ -1,6 +1,7 @@
 """Prometheus metrics the operator exports (all prefixed `alchemiser_`).
 
-Labels are bounded: namespace, strategy, outcome, side, reason, state, mode, breaker.
+Labels are bounded: namespace, strategy, outcome, side, reason, state, mode, breaker,
+sink (a configured webhook name).
 The Helm chart's alert rules and dashboards use exactly these names; a test
 checks them against a live /metrics page.
 """
@@ -104,5 +105,12 @@ BREAKER_TRIPS: Final = Counter(
     "Circuit-breaker trips that created (or renewed an expired) TradingHalt, by breaker "
     "(dailyLoss, drawdown, consecutiveFailedRuns, rejectedOrdersPerRun).",
     ["namespace", "strategy", "breaker"],
+    registry=REGISTRY,
+)
+NOTIFICATIONS: Final = Counter(
+    "alchemiser_notifications",
+    "Notifications by webhook (the configured sink name) and outcome "
+    "(sent, failed, dropped; duplicate with an empty sink).",
+    ["sink", "outcome"],
     registry=REGISTRY,
 )
