@@ -6,7 +6,8 @@ from operator_support import BOTH_KEYS, FakeKube, World, spec_wire, strategy_bod
 from test_workflows import finished_job
 
 from alchemiser.api.result import AccountReport, Outcome, RunResult
-from alchemiser.operator import runs, status, strategies, tripping
+from alchemiser.notify.notices import Kind, Notice
+from alchemiser.operator import runs, status, strategies
 from alchemiser.operator.builders import CONTAINER
 from alchemiser.operator.kube import Conflict
 from alchemiser.operator.settings import OperatorSettings
@@ -56,18 +57,20 @@ async def test_a_run_that_loses_too_much_trips_one_halt_and_records_it(
     the ledger written; the same loss in the next run creates nothing more."""
     world = _world(breakers={"dailyLossPercent": 5})
     ctx = world.context(settings)
-    notices: list[tripping.TripNotice] = []
-    ctx.on_trip = notices.append
+    notices: list[Notice] = []
+    ctx.notify = notices.append
     assert await runs.record_run(ctx, _finish(world, "momentum-1", _result(94_000.0)))
     assert list(world.kube.halts) == ["breaker.team-a.momentum.daily-loss"]
-    assert "BreakerTripped" in world.reasons() and len(notices) == 1
+    assert "BreakerTripped" in world.reasons()
+    assert [n.kind for n in notices if n.kind is Kind.BREAKER_TRIPPED] == [Kind.BREAKER_TRIPPED]
     saved = world.kube.strategies[KEY]["status"]
     assert saved["breakers"]["trips"][0]["halt"] == "breaker.team-a.momentum.daily-loss"
     assert saved["runsToday"]["runs"] == 1 and saved["account"]["number"] == "PA1"
     ledger = world.kube.cronjobs[("team-a", "momentum-ledger")]
     assert '"trippedToday":["dailyLoss"]' in ledger["data"]["ledger.json"]
     assert await runs.record_run(ctx, _finish(world, "momentum-2", _result(93_000.0)))
-    assert len(world.kube.halts) == 1 and len(notices) == 1
+    assert len(world.kube.halts) == 1
+    assert [n.kind for n in notices].count(Kind.BREAKER_TRIPPED) == 1
     assert world.kube.strategies[KEY]["status"]["runsToday"]["runs"] == 2
 
 

@@ -19,7 +19,7 @@ import kopf
 from alchemiser import logs
 from alchemiser.api import runtime
 from alchemiser.errors import ConfigError
-from alchemiser.operator import handlers, peering, settings
+from alchemiser.operator import handlers, notifying, peering, settings
 from alchemiser.operator.kube import Kube
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -56,6 +56,7 @@ def run_operator(args: argparse.Namespace) -> int:
     """Run the operator until interrupted."""
     config = settings.from_args(args, os.environ)
     logs.configure(json=config.log_format == "json", level=config.log_level)
+    notifications = notifying.load(config.notifications_config)  # a bad file fails here
     if config.log_format == "json":
         _json_stdlib_logs()
     priority = config.priority
@@ -65,7 +66,9 @@ def run_operator(args: argparse.Namespace) -> int:
         priority = random.SystemRandom().randint(1, 2**30)
     peer = peering.Peer(peering.own_identity(), priority)
     kopf.run(
-        registry=handlers.build_registry(config, None if config.standalone else peer),
+        registry=handlers.build_registry(
+            config, None if config.standalone else peer, notifications
+        ),
         clusterwide=not config.namespaces,
         namespaces=list(config.namespaces),
         standalone=config.standalone,

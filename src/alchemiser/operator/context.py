@@ -16,7 +16,8 @@ from typing import Any, Final
 
 from alchemiser.api import breakers, halt_matching, runtime
 from alchemiser.errors import KubeError
-from alchemiser.operator import accounts, builders, metrics, status, tripping
+from alchemiser.notify.notices import Notice
+from alchemiser.operator import accounts, builders, metrics, status
 from alchemiser.operator.kube import Conflict, Kube
 from alchemiser.operator.settings import OperatorSettings
 
@@ -152,6 +153,10 @@ class Sources:
     symphony_users: Callable[[str, str], list[str]] = _no_jobs
 
 
+def _no_notice(notice: Notice) -> None:
+    """The default `notify`: no notifications configured."""
+
+
 @dataclass
 class Context:
     """Collaborators of every workflow: settings, the API client, the clock, the Event sink.
@@ -165,6 +170,7 @@ class Context:
     kube: Kube
     emit: Emit
     clock: Clock = utcnow
+    notify: Callable[[Notice], None] = _no_notice  # queues only, never blocks (notify.delivery)
     sources: Sources = field(default_factory=Sources)
     gauge: StateGauge = field(default_factory=StateGauge)
     cronjob_generations: dict[Key, int] = field(default_factory=dict)
@@ -179,7 +185,6 @@ class Context:
     background: set["asyncio.Task[None]"] = field(default_factory=set)
     # Called once for each circuit-breaker halt created or renewed (notifications); must
     # not block: it runs inside the run-recording workflow.
-    on_trip: Callable[[tripping.TripNotice], None] = tripping.no_notifier
     claims: accounts.Claims = field(default_factory=accounts.Claims)  # who drives which account
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Final
 from alchemiser.api import halt_matching, runtime
 from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
+from alchemiser.notify import notices
 from alchemiser.operator import builders, metrics, status, strategies
 from alchemiser.operator.context import Context, StrategyRef
 from alchemiser.operator.kube import gather_bounded
@@ -143,6 +144,7 @@ async def enforce(
     now = ctx.clock()
     export_halts(ctx.sources.halts(), now)
     if gone:
+        ctx.notify(notices.halt_cleared(body, expired=False, now=now))
         return result
     seconds = None
     if measure and not result.failures and halt.is_active(now) and halt.created_at:
@@ -158,6 +160,7 @@ async def enforce(
         now=now,
     )
     await ctx.kube.patch_halt_status(halt.name, new_status)
+    _notify(ctx, body, halt, result.affected, measure=measure, now=now)
     if seconds is not None:
         ctx.emit(
             _halt_ref(body),
@@ -166,6 +169,22 @@ async def enforce(
             f"halted {result.affected} strategies in {seconds:.2f}s",
         )
     return result
+
+
+def _notify(
+    ctx: Context,
+    body: Mapping[str, Any],
+    halt: halt_matching.HaltRule,
+    affected: int,
+    *,
+    measure: bool,
+    now: datetime,
+) -> None:
+    """halt.created on a halt's first enforcement (no status yet); halt.cleared on expiry."""
+    if measure and halt.is_active(now) and not (body.get("status") or {}).get("conditions"):
+        ctx.notify(notices.halt_created(body, affected=affected, now=now))
+    elif not halt.is_active(now) and halt.expires_at is not None:
+        ctx.notify(notices.halt_cleared(body, expired=True, now=now))
 
 
 def _halt_ref(body: Mapping[str, Any]) -> dict[str, Any]:

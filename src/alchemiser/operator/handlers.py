@@ -18,10 +18,12 @@ import prometheus_client
 from alchemiser.api import halt_matching, runtime
 from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
+from alchemiser.notify import config as notify_config
 from alchemiser.operator import (
     context,
     halts,
     metrics,
+    notifying,
     peering,
     results,
     resync,
@@ -123,10 +125,14 @@ def configure(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
     settings.networking.request_timeout = 30
 
 
-def build_registry(ours: OperatorSettings, peer: peering.Peer | None) -> kopf.OperatorRegistry:
+def build_registry(
+    ours: OperatorSettings,
+    peer: peering.Peer | None,
+    notifications: notify_config.NotifierConfig | None = None,
+) -> kopf.OperatorRegistry:
     """Register every handler on a fresh registry (`peer` None: standalone)."""
     registry = kopf.OperatorRegistry()
-    _register_lifecycle(registry, ours, peer)
+    _register_lifecycle(registry, ours, peer, notifications)
     _register_indices(registry)
     _register_strategies(registry)
     _register_halts(registry)
@@ -136,7 +142,10 @@ def build_registry(ours: OperatorSettings, peer: peering.Peer | None) -> kopf.Op
 
 
 def _register_lifecycle(
-    registry: kopf.OperatorRegistry, ours: OperatorSettings, peer: peering.Peer | None
+    registry: kopf.OperatorRegistry,
+    ours: OperatorSettings,
+    peer: peering.Peer | None,
+    notifications: notify_config.NotifierConfig | None,
 ) -> None:
     @kopf.on.startup(registry=registry, id="startup")
     async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -> None:
@@ -154,6 +163,10 @@ def _register_lifecycle(
             settings=ours, kube=kube, emit=memo.events.emit, sources=sources(kwargs)
         )
         memo.events.start(calm=memo.context.calm)
+        memo.notifier = None
+        if notifications is not None:
+            memo.notifier = notifying.start(notifications, memo.context.calm)
+            memo.context.notify = memo.notifier.publish
         memo.resync = asyncio.create_task(
             resync.run_forever(memo.context, peer), name="resync sweep"
         )
@@ -175,6 +188,8 @@ def _register_lifecycle(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(memo.events.drain(), timeout=5)
         await memo.events.stop()
+        if memo.notifier is not None:
+            await notifying.stop(memo.notifier)
         await memo.context.kube.close()
 
     @kopf.on.probe(id="strategies", registry=registry)

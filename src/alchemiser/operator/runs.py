@@ -14,10 +14,12 @@ from alchemiser.api import halt_matching, ledger, runtime
 from alchemiser.api.breakers import Trip
 from alchemiser.api.result import Outcome, RunResult
 from alchemiser.logs import get_logger
+from alchemiser.notify import notices
 from alchemiser.operator import (
     accounts,
     builders,
     metrics,
+    notifying,
     results,
     runledger,
     status,
@@ -91,6 +93,7 @@ async def record_run(ctx: Context, job: Mapping[str, Any]) -> bool:
         if last_run.get("message"):
             summary += f"; {last_run['message']}"
         ctx.emit(ref.object_ref(), kind, "RunFinished", summary)
+        ctx.notify(notices.run_finished(namespace, strategy, last_run, now=ctx.clock()))
     _export_run(namespace, strategy, last_run, result is not None, ctx.clock())
     ctx.recorded_jobs.add(uid)
     await ctx.kube.annotate_job(namespace, job_name, {ANNOTATION_RESULT: str(last_run["outcome"])})
@@ -128,7 +131,7 @@ async def _record(
         created = await tripping.trip(
             ctx.kube,
             ctx.emit,
-            ctx.on_trip,
+            lambda trip: ctx.notify(notifying.breaker_notice(trip, now)),
             strategy=ref.object_ref(),
             breakers=spec.breakers,
             trips=trips,

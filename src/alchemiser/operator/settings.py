@@ -39,6 +39,7 @@ class OperatorSettings:
     concurrency: int = 64
     log_format: str = "json"
     log_level: str = "INFO"
+    notifications_config: str = ""  # path of the notifications file; empty: no notifications
 
     @property
     def liveness_endpoint(self) -> str:
@@ -109,6 +110,11 @@ _FLAGS: Mapping[str, tuple[str, str, str]] = {
     ),
     "log_format": ("--log-format", "ALCHEMISER_LOG_FORMAT", "json or console"),
     "log_level": ("--log-level", "ALCHEMISER_LOG_LEVEL", "log level"),
+    "notifications_config": (
+        "--notifications-config",
+        "ALCHEMISER_NOTIFICATIONS_CONFIG",
+        "notifications file (webhooks; see the chart's notifications values)",
+    ),
 }
 
 _BOOLS = ("allow_live_trading", "standalone")

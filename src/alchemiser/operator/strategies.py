@@ -22,6 +22,7 @@ from alchemiser.api import Mode, TradingStrategySpec, halt_matching, ledger, run
 from alchemiser.api.parameters import parse_parameters
 from alchemiser.errors import ConfigError, KubeError
 from alchemiser.logs import get_logger
+from alchemiser.notify import notices
 from alchemiser.operator import accounts, builders, metrics, runledger, status, symphonies
 from alchemiser.operator.context import Context, StrategyRef, write_status
 from alchemiser.operator.settings import OperatorSettings
@@ -379,6 +380,17 @@ def _transition_events(
     )
     if not verdict.ready and verdict.reason != old_reason:
         ctx.emit(obj, "Warning", verdict.reason, verdict.message)
+        ctx.notify(
+            notices.strategy_not_ready(
+                ref.namespace,
+                ref.name,
+                reason=verdict.reason,
+                message=verdict.message,
+                generation=ref.generation,
+                since=ref.resource_version,
+                now=ctx.clock(),
+            )
+        )
     elif verdict.ready and old_reason not in (None, status.RECONCILED):
         ctx.emit(obj, "Normal", "Ready", verdict.message)
 

@@ -39,10 +39,6 @@ class TripNotice:
     expires_at: str | None
 
 
-def no_notifier(notice: TripNotice) -> None:
-    """The default `on_trip`: nothing to notify."""
-
-
 async def trip(
     kube: Kube,
     emit: Emit,
