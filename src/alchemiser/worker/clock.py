@@ -1,25 +1,24 @@
 """Market hours: the broker's clock, cross-checked with the NYSE calendar.
 
 Rule: the market is open only when the broker says so AND the real NYSE calendar
-(exchange-calendars, XNYS) has a session open at the broker's own timestamp; so
+(exchange-calendars' XNYS) has a session open at the broker's own timestamp; so
 holidays and early closes are closed even if a broker (or the paper exchange) is
 wrong. There is no bypass. The calendar is asked about the broker's timestamp, not
 this machine's clock, so a skewed pod clock cannot open the market.
 
-The calendar's sessions (open and close of each) are read from exchange-calendars
-once per process for a fixed span and then looked up by bisection: building a
-calendar costs about half a second whatever its span, and a backtest asks for
-thousands of sessions. A timestamp outside the span fails closed.
+The calendar's sessions (open and close of each) are read once per process from the
+package's table (alchemiser.worker.calendar, written from exchange-calendars and
+checked against it by the tests) and then looked up by bisection: importing
+exchange-calendars and pandas and building a calendar cost about a second of a pod's
+start, and a backtest asks for thousands of sessions. A timestamp outside the span
+fails closed.
 """
 
 import bisect
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import Any
-
-import exchange_calendars
+from importlib import resources
 
 from alchemiser.errors import MarketClosed
 from alchemiser.worker.broker.port import BrokerClock
@@ -47,18 +46,21 @@ class _Sessions:
 
 @cache
 def _sessions() -> _Sessions:
-    with warnings.catch_warnings():
-        # exchange-calendars 4.13 reads tz-aware Series.values, which pandas 3.1 deprecates.
-        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
-        calendar: Any = exchange_calendars.get_calendar(
-            EXCHANGE, start=CALENDAR_START.isoformat(), end=CALENDAR_END.isoformat()
-        )
-        schedule = calendar.schedule
-        return _Sessions(
-            days=tuple(label.date() for label in schedule.index),
-            opens=tuple(t.to_pydatetime().astimezone(UTC) for t in schedule["open"]),
-            closes=tuple(t.to_pydatetime().astimezone(UTC) for t in schedule["close"]),
-        )
+    text = resources.files("alchemiser.worker.calendar").joinpath("xnys.txt").read_text()
+    days, opens, closes = [], [], []
+    for line in text.splitlines():
+        day, opened, closed = line.split()
+        year, month, dom = int(day[:4]), int(day[5:7]), int(day[8:10])
+        days.append(date(year, month, dom))
+        opens.append(datetime(year, month, dom, int(opened[:2]), int(opened[3:]), tzinfo=UTC))
+        closes.append(datetime(year, month, dom, int(closed[:2]), int(closed[3:]), tzinfo=UTC))
+    if (
+        not days
+        or days[0] > CALENDAR_START.replace(day=3)
+        or days[-1] < CALENDAR_END.replace(day=30)
+    ):
+        raise MarketClosed("the NYSE session table is missing or truncated; refusing to guess")
+    return _Sessions(days=tuple(days), opens=tuple(opens), closes=tuple(closes))
 
 
 def open_session(clock: BrokerClock) -> Session:
