@@ -132,6 +132,26 @@ def test_risk_rejections_are_in_the_results(tmp_path: Path) -> None:
     )
 
 
+def test_a_backtest_mostly_refused_by_risk_limits_says_so_first(tmp_path: Path) -> None:
+    """Every buy refused by maxOrderNotional: the summary counts refusals per limit and its
+    first notice says the figures show the limits (naming the limit and the cash); a
+    backtest that trades has no such notice; paper-exchange prices are called synthetic."""
+    spec = static_spec({"AAA": 0.5, "BBB": 0.5}, maxOrderNotional=3000)
+    setup, record = run_csv(tmp_path / "refused", CLOSES, spec, date(2025, 3, 3), date(2025, 3, 7))
+    summary = summarise(setup, record, "CSV files in bars/")
+    assert summary["rejectionsByRule"] == {"maxOrderNotional": summary["rejections"]}
+    [notice] = summary["notices"]
+    assert notice.startswith(f"The risk engine refused {summary['rejections']} orders")
+    assert "maxOrderNotional is $3,000" in notice and "$10,000 of cash" in notice
+    setup, record = run_csv(
+        tmp_path / "traded", CLOSES, static_spec({"AAA": 0.5, "BBB": 0.5}),
+        date(2025, 3, 3), date(2025, 3, 7),
+    )  # fmt: skip
+    assert summarise(setup, record, "CSV files in bars/")["notices"] == []
+    sim = summarise(setup, record, "the paper exchange's daily series (seed 0)")["notices"]
+    assert len(sim) == 1 and "synthetic" in sim[0] and "not market history" in sim[0]
+
+
 def test_a_missing_bar_fails_that_day_closed_and_is_reported(tmp_path: Path) -> None:
     """Without BBB's 03-05 bar, 03-05 cannot fill and 03-06 cannot decide: both Failed with the
     symbol named, no order on them; 03-05's close values BBB at 03-04's close (reported)."""

@@ -189,6 +189,7 @@ def _print(summary: dict[str, Any], out: Path, seconds: dict[str, float]) -> Non
         f"  orders {summary['orders']}, rejections {summary['rejections']}, runs "
         + ", ".join(f"{k} {v}" for k, v in summary["runs"].items()),
         f"  {seconds.get('total', 0.0):.1f} s; report: {out / 'report.html'}",
+        *(f"NOTE: {text}" for text in summary.get("notices", [])),
     ]
     print("\n".join(lines))
 

@@ -71,6 +71,9 @@ def render(data: ReportData) -> str:
             f"{note}"
         ),
         model=html.escape(str(s.get("fillModel", ""))),
+        notices="\n".join(
+            f'<p class="notice">{html.escape(str(text))}</p>' for text in s.get("notices", [])
+        ),
         body="\n".join(sections),
     )
 
@@ -289,7 +292,7 @@ def _summary_table(s: Mapping[str, Any]) -> str:
         ("Exposure (mean invested)", _format(s.get("exposure"), "percent")),
         ("Orders filled", str(s.get("orders"))),
         ("Orders expired (limit)", str(s.get("ordersExpired"))),
-        ("Rejections", str(s.get("rejections"))),
+        ("Rejections", _rejections(s)),
         ("Commissions", _format(s.get("commissions"), "money")),
         ("Runs", html.escape(", ".join(f"{k} {v}" for k, v in s.get("runs", {}).items()))),
         ("Failed runs (missing data etc.)", str(len(s.get("failedRuns", [])))),
@@ -300,6 +303,14 @@ def _summary_table(s: Mapping[str, Any]) -> str:
         f'<table id="summary-table"><tr><th></th><th>Strategy</th><th>{name}</th></tr>'
         f"{''.join(rows)}</table>"
     )
+
+
+def _rejections(s: Mapping[str, Any]) -> str:
+    """'5208 (maxOrderNotional 5100, maxPositionFraction 108)': the count and its limits."""
+    rules = s.get("rejectionsByRule") or {}
+    detail = ", ".join(f"{rule} {count}" for rule, count in list(rules.items())[:3])
+    text = f"{s.get('rejections')} ({detail})" if detail else str(s.get("rejections"))
+    return html.escape(text)
 
 
 def _format(value: Any, kind: str) -> str:
@@ -333,6 +344,8 @@ body {{ font: 14px/1.4 system-ui, sans-serif; margin: 24px auto; max-width: 1000
   color: #24292f; }}
 h1 {{ font-size: 22px; margin: 0 0 4px; }} h2 {{ font-size: 16px; margin: 28px 0 8px; }}
 .sub {{ color: #57606a; margin: 0 0 4px; }}
+.notice {{ background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px;
+  padding: 8px 12px; margin: 12px 0 0; }}
 svg.chart {{ display: block; max-width: 100%; height: auto; }}
 svg text {{ font-size: 11px; fill: #57606a; }}
 svg .grid {{ stroke: #d0d7de; stroke-width: 1; }}
@@ -347,6 +360,7 @@ th, td {{ padding: 3px 8px; text-align: right; border-bottom: 1px solid #d8dee4;
 <h1>{title}</h1>
 <p class="sub">{subtitle}</p>
 <p class="sub">Fills: {model}.</p>
+{notices}
 {body}
 </body></html>
 """

@@ -5,6 +5,7 @@ sells) over twice the mean equity, per year; exposure is the mean over sessions 
 the invested fraction of equity (positions' value over equity at the close).
 """
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -78,6 +79,9 @@ def summarise(setup: Setup, record: Record, source: str) -> dict[str, Any]:
         if run.result.outcome.value == "Failed"
     ]
     benchmark_ok = bool(c.benchmark) and all(np.isfinite(c.benchmark))
+    by_rule = Counter(rule_of(item["reason"]) for item in rejections)
+    exposure = metrics.finite(float(np.mean(invested))) if invested else None
+    filled = sum(1 for f in record.fills if f.status == "filled")
     return {
         "strategy": setup.identity.name,
         "namespace": setup.identity.namespace,
@@ -108,10 +112,11 @@ def summarise(setup: Setup, record: Record, source: str) -> dict[str, Any]:
         "turnover": metrics.finite(traded / (2 * mean_equity) / years)
         if mean_equity > 0 and years > 0
         else None,
-        "exposure": metrics.finite(float(np.mean(invested))) if invested else None,
-        "orders": sum(1 for f in record.fills if f.status == "filled"),
+        "exposure": exposure,
+        "orders": filled,
         "ordersExpired": sum(1 for f in record.fills if f.status == "expired"),
         "rejections": len(rejections),
+        "rejectionsByRule": dict(by_rule.most_common()),
         "commissions": round(sum(f.commission for f in record.fills), 2),
         "tradedNotional": round(traded, 2),
         "runs": dict(sorted(outcomes.items())),
@@ -121,7 +126,51 @@ def summarise(setup: Setup, record: Record, source: str) -> dict[str, Any]:
             {"session": _day(d.day), "symbols": list(d.stale)} for d in record.days if d.stale
         ],
         "monthlyReturns": metrics.monthly(setup.cash, c.equity, c.days),
+        "notices": notices(setup, source, filled, by_rule, exposure),
     }
+
+
+# Names of the limits a refusal can cite (risk engine and broker), in the order looked for.
+_RULES = re.compile(
+    r"\b(maxOrderNotional|maxDailyNotional|maxPositionFraction|maxOrdersPerRun|"
+    r"priceCollarPercent|allowedSymbols|buying power|TradingHalt|not tradable|held)\b"
+)
+
+
+def rule_of(reason: str) -> str:
+    """The limit a rejection's reason names ('other' when it names none)."""
+    found = _RULES.search(reason)
+    return found.group(1) if found else "other"
+
+
+def notices(
+    setup: Setup, source: str, filled: int, by_rule: Counter[str], exposure: float | None
+) -> list[str]:
+    """What a reader must know before trusting the figures (shown first in the report)."""
+    out: list[str] = []
+    refused = sum(by_rule.values())
+    if refused > filled or (refused and exposure is not None and exposure < 0.5):
+        rules = ", ".join(f"{rule} {count}" for rule, count in by_rule.most_common(3))
+        risk = setup.spec.risk
+        out.append(
+            f"The risk engine refused {refused} orders ({rules}) against {filled} filled, and "
+            f"the account was {_share(exposure)} invested on average: these figures show the "
+            f"spec's risk limits as much as the strategy. With ${setup.cash:,.0f} of cash, "
+            f"maxOrderNotional is ${risk.max_order_notional:,.0f} and maxPositionFraction "
+            f"{risk.max_position_fraction:g}; raise them in spec.risk (or backtest with less "
+            "--cash) to see the strategy's own decisions traded."
+        )
+    if source.startswith("the paper exchange"):
+        out.append(
+            "Prices are the paper exchange's deterministic synthetic series (random walks "
+            "with the real symbols' names, SPY included), not market history: use --alpaca or "
+            "--bars DIR for real bars."
+        )
+    return out
+
+
+def _share(fraction: float | None) -> str:
+    return "n/a" if fraction is None else f"{fraction:.0%}"
 
 
 def _day(value: date | None) -> str | None:
