@@ -13,7 +13,19 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from kubetest import LOCKED_DOWN, NODE_TOLERATION, KubeCluster, lockdown_report, wait_for
+from kubetest import (
+    LOCKED_DOWN,
+    NODE_TOLERATION,
+    ON_NODE,
+    KubeCluster,
+    lockdown_report,
+    wait_for,
+)
+
+from alchemiser.api import TradingStrategySpec
+from alchemiser.operator import builders
+from alchemiser.operator.builders import StrategyIdentity
+from alchemiser.operator.settings import OperatorSettings
 
 RESTRICTED = {
     "runAsNonRoot": True,
@@ -159,6 +171,56 @@ def test_pod_that_runs_as_root_is_refused(
         return None
 
     message = wait_for("kubelet to refuse the root container", refused, timeout=60)
+    assert "non-root" in message, message
+
+
+def test_our_worker_pod_template_changed_to_root_is_refused(
+    kube_cluster: KubeCluster, namespace: str, node_image: str
+) -> None:
+    """The operator's own worker pod template, edited to run as uid 0, never starts: its
+    runAsNonRoot makes kubelet refuse the container."""
+    spec = TradingStrategySpec.model_validate(
+        {
+            "schedule": "45 15 * * 1-5",
+            "mode": "paper",
+            "allocations": [{"strategy": "static", "weight": 1.0,
+                             "parameters": {"weights": {"SPY": 1.0}}}],
+            "broker": {"credentialsSecret": "alpaca-paper"},
+        }
+    )  # fmt: skip
+    (toleration,) = ON_NODE["tolerations"]
+    settings = OperatorSettings(
+        image=node_image,
+        image_pull_policy="Never",
+        node_selector=ON_NODE["nodeSelector"],
+        tolerations=({**toleration, "value": "true", "operator": "Equal"},),
+    )
+    identity = StrategyIdentity(namespace, "rooted", "uid-1", {})
+    template = builders.pod_template(identity, spec, settings)
+    # Root wherever the template names a user (the container's own setting wins).
+    template["spec"]["securityContext"]["runAsUser"] = 0
+    for container in template["spec"]["containers"]:
+        container.setdefault("securityContext", {})["runAsUser"] = 0
+    # What the template mounts and runs as, so that only the uid can stop it.
+    kube_cluster.kubectl("create", "serviceaccount", "alchemiser-worker", "-n", namespace)
+    kube_cluster.kubectl(
+        "create", "secret", "generic", "alpaca-paper", "-n", namespace,
+        "--from-literal=APCA_API_KEY_ID=k", "--from-literal=APCA_API_SECRET_KEY=s",
+    )  # fmt: skip
+    metadata = {**template["metadata"], "name": "rooted"}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]}
+    _apply(kube_cluster, namespace, pod)
+
+    def refused() -> str | None:
+        found = kube_cluster.get_json("pod", "rooted", "-n", namespace)
+        for status in found["status"].get("containerStatuses") or []:
+            waiting = status.get("state", {}).get("waiting") or {}
+            if waiting.get("reason") == "CreateContainerConfigError":
+                return str(waiting.get("message"))
+            assert "running" not in status.get("state", {}), status
+        return None
+
+    message = wait_for("kubelet to refuse our template as root", refused, timeout=90)
     assert "non-root" in message, message
 
 
