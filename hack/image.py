@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,6 +42,8 @@ HACK = Path(__file__).resolve().parent
 REPO = HACK.parent
 IMAGE = "localhost/alchemiser"
 BASE = "localhost/alchemiser-base"
+# Never walked for the build context (nor let in by .dockerignore).
+UNWALKED = frozenset({".git", ".venv", ".devcluster"})
 SUITE = "bookworm"
 # The build backend pyproject.toml names, pinned here: pip builds the package from source
 # inside the image, offline, so these wheels must be in the wheelhouse.
@@ -116,10 +119,8 @@ def context_files(repo: Path = REPO) -> list[Path]:
         if line.strip() and not line.startswith("#")
     ]
     chosen = []
-    for path in sorted(p for p in repo.rglob("*") if p.is_file()):
+    for path in sorted(p for p in _walk(repo) if p.is_file()):
         relative = path.relative_to(repo).as_posix()
-        if relative.startswith((".git/", ".venv/", ".devcluster/")):
-            continue
         included = False
         for pattern in patterns:
             negated = pattern.startswith("!")
@@ -129,6 +130,16 @@ def context_files(repo: Path = REPO) -> list[Path]:
         if included:
             chosen.append(path)
     return chosen
+
+
+def _walk(repo: Path) -> Iterator[Path]:
+    """Every file under repo but .git, .venv and .devcluster, which are never walked: a
+    running cluster's containerd creates and removes snapshot directories meanwhile."""
+    for directory, subdirectories, files in os.walk(repo):
+        if Path(directory) == repo:
+            subdirectories[:] = [d for d in subdirectories if d not in UNWALKED]
+        for name in files:
+            yield Path(directory) / name
 
 
 def _matches(relative: str, pattern: str) -> bool:
