@@ -106,9 +106,14 @@ def _strategy(namespace: str, index: int) -> dict[str, Any]:
             "allocations": [
                 {"strategy": "static", "weight": 1.0, "parameters": {"weights": {"SPY": 1.0}}}
             ],
-            "broker": {"credentialsSecret": "alpaca-paper"},
+            # One Secret per strategy: two strategies on one account are refused (AccountInUse).
+            "broker": {"credentialsSecret": _secret_name(index)},
         },
     }
+
+
+def _secret_name(index: int) -> str:
+    return f"alpaca-{index:05d}"
 
 
 async def _table(kube: Kube, path: str) -> list[dict[str, Any]]:
@@ -144,14 +149,6 @@ class Bench:
         await self.kube.request(
             "POST", "/api/v1/namespaces", body={"metadata": {"name": self.namespace}}
         )
-        await self.kube.request(
-            "POST",
-            f"/api/v1/namespaces/{self.namespace}/secrets",
-            body={
-                "metadata": {"name": "alpaca-paper"},
-                "stringData": {runtime.KEY_ID_FILE: "id", runtime.SECRET_KEY_FILE: "secret"},
-            },
-        )
         health = _free_port()
         command = [
             sys.executable, "-m", "alchemiser.cli", "operator",
@@ -180,6 +177,14 @@ class Bench:
 
         async def create(index: int) -> None:
             async with semaphore:
+                await self.kube.request(
+                    "POST",
+                    f"/api/v1/namespaces/{self.namespace}/secrets",
+                    body={
+                        "metadata": {"name": _secret_name(index)},
+                        "stringData": {runtime.KEY_ID_FILE: "id", runtime.SECRET_KEY_FILE: "k"},
+                    },
+                )
                 await self.kube.request(
                     "POST", self.strategies, body=_strategy(self.namespace, index)
                 )
