@@ -28,6 +28,7 @@ OWNERS = {
     "crds": "alchemiser.api.cli",
     "symphony": "alchemiser.worker.symphony_cli",
     "backtest": "alchemiser.backtest.cli",
+    "backtest-job": "alchemiser.backtest.cli",
 }
 
 

@@ -13,7 +13,11 @@ from alchemiser.api import RiskLimits, TradingHaltSpec, TradingStrategySpec, cli
 from alchemiser.api.crd import crds, halt_crd, render, strategy_crd
 
 CRDS = Path(__file__).resolve().parents[2] / "crds"
-NAMES = ("alchemiser.io_tradingstrategies.yaml", "alchemiser.io_tradinghalts.yaml")
+NAMES = (
+    "alchemiser.io_tradingstrategies.yaml",
+    "alchemiser.io_tradinghalts.yaml",
+    "alchemiser.io_tradingbacktests.yaml",
+)
 
 
 def _version(crd: dict[str, Any]) -> dict[str, Any]:
@@ -66,6 +70,7 @@ def test_cli_writes_the_same_files(tmp_path: Path, capsys: pytest.CaptureFixture
     assert [d["metadata"]["name"] for d in documents] == [
         "tradingstrategies.alchemiser.io",
         "tradinghalts.alchemiser.io",
+        "tradingbacktests.alchemiser.io",
     ]
 
 
@@ -115,7 +120,11 @@ def test_unknown_fields_are_kept_only_in_strategy_parameters() -> None:
     open_paths = [
         path for path, node in _all_nodes() if node.get("x-kubernetes-preserve-unknown-fields")
     ]
-    assert open_paths == ["TradingStrategy.spec.allocations[].parameters"]
+    assert open_paths == [
+        "TradingStrategy.spec.allocations[].parameters",
+        "TradingBacktest.spec.strategy.allocations[].parameters",
+        "TradingBacktest.spec.variants[].allocations[].parameters",
+    ]
 
 
 def test_every_rule_has_a_message_and_reason() -> None:

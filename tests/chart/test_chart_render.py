@@ -115,17 +115,26 @@ def test_allow_live_trading_reaches_the_operator(tmp_path: Path) -> None:
     assert "--allow-live-trading" in live and "--no-allow-live-trading" not in live
 
 
+BACKTEST_ROLE = "alchemiser-backtest"
+
+
 def test_watch_namespaces_scope_the_operator(tmp_path: Path) -> None:
     """Watching namespaces gives the operator RoleBindings there instead of a cluster-wide one."""
     docs = render({"operator": {"watchNamespaces": ["team-a", "team-b"]}}, tmp=tmp_path)
     args = _container(docs)["args"]
     assert "--namespace=team-a" in args and "--namespace=team-b" in args
     assert "--all-namespaces" not in args
-    bindings = find(docs, "RoleBinding")
+    bindings = [b for b in find(docs, "RoleBinding") if b["roleRef"]["name"] != BACKTEST_ROLE]
     assert sorted(b["metadata"]["namespace"] for b in bindings) == [
         "default",  # kopf posts events about cluster-scoped halts there
         "team-a",
         "team-b",
+    ]
+    # Backtest pods may write ConfigMaps in the worker namespaces only (a RoleBinding each).
+    backtest = [b for b in find(docs, "RoleBinding") if b["roleRef"]["name"] == BACKTEST_ROLE]
+    assert sorted((b["metadata"]["namespace"], b["subjects"][0]["name"]) for b in backtest) == [
+        ("team-a", "alchemiser-backtest"),
+        ("team-b", "alchemiser-backtest"),
     ]
     assert one(docs, "Role")["rules"] == [
         {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}

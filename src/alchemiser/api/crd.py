@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel
 
 from alchemiser.api import runtime
-from alchemiser.api.v1alpha1 import TradingHalt, TradingStrategy
+from alchemiser.api.v1alpha1 import TradingBacktest, TradingHalt, TradingStrategy
 
 CATEGORY: Final = "alchemiser"
 HEADER: Final = (
@@ -164,6 +164,7 @@ def _crd(
     short_name: str,
     scope: str,
     columns: list[dict[str, Any]],
+    selectable: tuple[str, ...] = (".spec.mode",),
 ) -> dict[str, Any]:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
@@ -190,7 +191,11 @@ def _crd(
                     "storage": True,
                     "subresources": {"status": {}},
                     "additionalPrinterColumns": [*columns, _AGE],
-                    "selectableFields": [{"jsonPath": ".spec.mode"}],
+                    **(
+                        {"selectableFields": [{"jsonPath": path} for path in selectable]}
+                        if selectable
+                        else {}
+                    ),
                     "schema": {"openAPIV3Schema": openapi_schema(model)},
                 }
             ],
@@ -239,15 +244,45 @@ def halt_crd() -> dict[str, Any]:
     )
 
 
+def backtest_crd() -> dict[str, Any]:
+    """The TradingBacktest CRD (namespaced, short name tbt)."""
+    return _crd(
+        model=TradingBacktest,
+        kind=runtime.BACKTEST_KIND,
+        plural=runtime.BACKTEST_PLURAL,
+        singular="tradingbacktest",
+        short_name="tbt",
+        scope="Namespaced",
+        selectable=(),
+        columns=[
+            _column("Period", ".status.period", "string", "The first variant's start..end."),
+            _column("CAGR", ".status.cagr", "number", "The first variant's CAGR."),
+            _column("Max DD", ".status.maxDrawdown", "number", "The first variant's max drawdown."),
+            _column("Sharpe", ".status.sharpe", "number", "The first variant's Sharpe ratio."),
+            _column("State", ".status.state", "string", "Pending, Running, Succeeded or Failed."),
+        ],
+    )
+
+
 def crds() -> dict[str, dict[str, Any]]:
     """Every generated CRD by file name (as checked in under crds/)."""
     return {
         f"{runtime.GROUP}_{runtime.STRATEGY_PLURAL}.yaml": strategy_crd(),
         f"{runtime.GROUP}_{runtime.HALT_PLURAL}.yaml": halt_crd(),
+        f"{runtime.GROUP}_{runtime.BACKTEST_PLURAL}.yaml": backtest_crd(),
     }
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a schema shared by two fields (allocations) out twice, not as &id/*id aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def render(crd: Mapping[str, Any]) -> str:
     """One CRD as the YAML text checked in under crds/ (stable key order)."""
-    body = yaml.safe_dump(dict(crd), sort_keys=True, default_flow_style=False, width=100)
+    body = yaml.dump(
+        dict(crd), Dumper=_PlainDumper, sort_keys=True, default_flow_style=False, width=100
+    )
     return HEADER + body

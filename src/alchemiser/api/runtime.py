@@ -14,6 +14,17 @@ STRATEGY_KIND: Final = "TradingStrategy"
 STRATEGY_PLURAL: Final = "tradingstrategies"
 HALT_KIND: Final = "TradingHalt"
 HALT_PLURAL: Final = "tradinghalts"
+BACKTEST_KIND: Final = "TradingBacktest"
+BACKTEST_PLURAL: Final = "tradingbacktests"
+# Environment of a backtest pod: the TradingBacktest's spec with the strategy inline
+# (the operator resolves strategyRef), and who the backtest is (the report ConfigMap's owner).
+ENV_BACKTEST_SPEC: Final = "ALCHEMISER_BACKTEST_SPEC"
+ENV_BACKTEST_NAME: Final = "ALCHEMISER_BACKTEST_NAME"
+ENV_BACKTEST_NAMESPACE: Final = "ALCHEMISER_BACKTEST_NAMESPACE"
+ENV_BACKTEST_UID: Final = "ALCHEMISER_BACKTEST_UID"
+ENV_COMPLETION_INDEX: Final = "JOB_COMPLETION_INDEX"  # set by the Job controller (Indexed)
+REPORT_KEY: Final = "report.html.gz"  # binaryData key of a backtest's report ConfigMap
+REPORT_LIMIT: Final = 900 * 1024  # bytes of gzip report kept in a ConfigMap (limit 1 MiB)
 
 # Where the credentials Secret is mounted read-only in the worker container.
 # Files named APCA_API_KEY_ID and APCA_API_SECRET_KEY; never environment variables.
@@ -52,5 +63,8 @@ LABEL_JOB_NAME: Final = "batch.kubernetes.io/job-name"
 # A circuit breaker's TradingHalt: which strategy (name and namespace) and which breaker.
 LABEL_STRATEGY_NAMESPACE: Final = "alchemiser.io/strategy-namespace"
 LABEL_BREAKER: Final = "alchemiser.io/breaker"
+LABEL_BACKTEST: Final = "alchemiser.io/backtest"  # on a TradingBacktest's Job and pods
+LABEL_BACKTEST_UID: Final = "alchemiser.io/backtest-uid"
+LABEL_COMPLETION_INDEX: Final = "batch.kubernetes.io/job-completion-index"
 ANNOTATION_RUN_NOW: Final = "alchemiser.io/run-now"
 FIELD_MANAGER: Final = "alchemiser-operator"

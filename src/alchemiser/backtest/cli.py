@@ -7,13 +7,15 @@ go to stderr at WARNING by default: a run's decisions are in decisions.csv.
 """
 
 import argparse
+import os
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from alchemiser.api import runtime
 from alchemiser.api.runtime import CREDENTIALS_DIR
-from alchemiser.backtest import assemble, data
+from alchemiser.backtest import assemble, data, job
 from alchemiser.backtest.broker import FillModel
 from alchemiser.backtest.outputs import write_all
 from alchemiser.backtest.prices import Prices
@@ -82,6 +84,21 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     parser.add_argument("--log-level", default="ERROR", help="the pipeline's log level")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
+    pod = subparsers.add_parser(
+        "backtest-job",
+        help="one variant of a TradingBacktest, inside its Job's pod (the operator runs it)",
+        description="Run the variant named by JOB_COMPLETION_INDEX of the TradingBacktest spec "
+        f"in {runtime.ENV_BACKTEST_SPEC}; keep the report in a ConfigMap; write the figures "
+        "as the termination message.",
+    )
+    pod.add_argument("--termination-log", type=Path, default=Path(runtime.TERMINATION_LOG))
+    pod.set_defaults(handler=run_job)
+
+
+def run_job(args: argparse.Namespace) -> int:
+    """Handle `alchemiser backtest-job`."""
+    configure(json=True, level="ERROR")
+    return job.run(dict(os.environ), args.termination_log)
 
 
 def run(args: argparse.Namespace) -> int:

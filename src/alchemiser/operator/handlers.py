@@ -20,6 +20,7 @@ from alchemiser.errors import KubeError
 from alchemiser.logs import get_logger
 from alchemiser.notify import config as notify_config
 from alchemiser.operator import (
+    backtests,
     context,
     halts,
     metrics,
@@ -43,6 +44,8 @@ HALTS = (runtime.GROUP, runtime.VERSION, runtime.HALT_PLURAL)
 JOBS = ("batch", "v1", "jobs")
 CONFIG_MAPS = ("v1", "configmaps")
 OURS = {runtime.LABEL_STRATEGY: kopf.PRESENT}
+BACKTESTS = (runtime.GROUP, runtime.VERSION, runtime.BACKTEST_PLURAL)
+BACKTEST_JOBS = {runtime.LABEL_BACKTEST: kopf.PRESENT}
 # Not "alchemiser.io": kopf drops every annotation under its storage prefix from the
 # diff essence, which would hide alchemiser.io/run-now from the update handlers.
 ANNOTATION_PREFIX = "operator.alchemiser.io"
@@ -138,6 +141,7 @@ def build_registry(
     _register_halts(registry)
     _register_jobs(registry)
     _register_symphonies(registry)
+    _register_backtests(registry)
     return registry
 
 
@@ -310,3 +314,20 @@ def _register_symphonies(registry: kopf.OperatorRegistry) -> None:
         namespace, name = metadata.get("namespace"), metadata.get("name")
         if namespace and name:
             await strategies.recheck_symphony_users(memo.context, namespace, name)
+
+
+def _register_backtests(registry: kopf.OperatorRegistry) -> None:
+    @kopf.on.resume(*BACKTESTS, registry=registry, backoff=BACKOFF, id="backtest-resume")
+    @kopf.on.create(*BACKTESTS, registry=registry, backoff=BACKOFF, id="backtest-create")
+    @kopf.on.update(
+        *BACKTESTS, field="spec", registry=registry, backoff=BACKOFF, id="backtest-update"
+    )
+    async def backtest_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        ctx: Context = memo.context
+        await backtests.start(ctx.kube, body, ctx.settings)
+
+    @kopf.on.event(*JOBS, labels=BACKTEST_JOBS, registry=registry, id="backtest-job")
+    async def backtest_job(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+        if kwargs.get("type") == "DELETED":
+            return
+        await backtests.record(memo.context.kube, body)

@@ -188,6 +188,28 @@ class Kube:
         )
         return reply.body if reply is not None else None
 
+    async def get_backtest(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The TradingBacktest, or None when it is gone."""
+        reply = await self.request("GET", _backtest_path(namespace, name), missing_ok=True)
+        return reply.body if reply is not None else None
+
+    async def patch_backtest_status(
+        self, namespace: str, name: str, status: Mapping[str, Any]
+    ) -> None:
+        """Merge-patch a TradingBacktest's status; one deleted meanwhile is fine."""
+        await self.request(
+            "PATCH",
+            _backtest_path(namespace, name) + "/status",
+            body={"status": dict(status)},
+            content_type=MERGE,
+            missing_ok=True,
+        )
+
+    async def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The Job, or None when it is gone."""
+        reply = await self.request("GET", _batch_path("Job", namespace, name), missing_ok=True)
+        return reply.body if reply is not None else None
+
     async def patch_halt_status(self, name: str, status: Mapping[str, Any]) -> None:
         """Merge-patch a TradingHalt's status; a halt deleted meanwhile is fine."""
         await self.request(
@@ -371,6 +393,10 @@ class Kube:
 
 def _strategy_path(namespace: str, name: str) -> str:
     return f"{STRATEGIES}/namespaces/{quote(namespace)}/{runtime.STRATEGY_PLURAL}/{quote(name)}"
+
+
+def _backtest_path(namespace: str, name: str) -> str:
+    return f"{STRATEGIES}/namespaces/{quote(namespace)}/{runtime.BACKTEST_PLURAL}/{quote(name)}"
 
 
 def _batch_path(kind: str, namespace: str, name: str) -> str:

@@ -25,6 +25,7 @@ class OperatorSettings:
     image: str = DEFAULT_IMAGE
     image_pull_policy: str = "IfNotPresent"
     worker_service_account: str = "alchemiser-worker"
+    backtest_service_account: str = "alchemiser-backtest"  # may write its report ConfigMaps
     allow_live_trading: bool = False
     namespaces: tuple[str, ...] = ()  # empty: every namespace
     node_selector: Mapping[str, str] = field(default_factory=dict)
@@ -59,6 +60,11 @@ _FLAGS: Mapping[str, tuple[str, str, str]] = {
         "--worker-service-account",
         "ALCHEMISER_WORKER_SERVICE_ACCOUNT",
         "worker ServiceAccount name",
+    ),
+    "backtest_service_account": (
+        "--backtest-service-account",
+        "ALCHEMISER_BACKTEST_SERVICE_ACCOUNT",
+        "ServiceAccount of TradingBacktest pods (patches their report ConfigMaps)",
     ),
     "allow_live_trading": (
         "--allow-live-trading",

@@ -1,5 +1,16 @@
-"""The alchemiser.io/v1alpha1 API: TradingStrategy and TradingHalt. Pure data, no I/O."""
+"""The alchemiser.io/v1alpha1 API: TradingStrategy, TradingHalt, TradingBacktest. Pure data."""
 
+from alchemiser.api.v1alpha1.backtest import (
+    BacktestData,
+    BacktestState,
+    DataSource,
+    StrategyReference,
+    TradingBacktest,
+    TradingBacktestSpec,
+    TradingBacktestStatus,
+    Variant,
+    VariantResult,
+)
 from alchemiser.api.v1alpha1.conditions import Condition, ConditionStatus
 from alchemiser.api.v1alpha1.halt import (
     HaltMode,
@@ -33,12 +44,15 @@ from alchemiser.api.v1alpha1.strategy import (
 __all__ = [
     "AccountClaim",
     "Allocation",
+    "BacktestData",
+    "BacktestState",
     "BreakerStatus",
     "BreakerTripRecord",
     "Breakers",
     "BrokerSpec",
     "Condition",
     "ConditionStatus",
+    "DataSource",
     "ExecutionSpec",
     "HaltMode",
     "LabelSelector",
@@ -50,11 +64,17 @@ __all__ = [
     "RunsToday",
     "SelectorOperator",
     "StrategyName",
+    "StrategyReference",
+    "TradingBacktest",
+    "TradingBacktestSpec",
+    "TradingBacktestStatus",
     "TradingHalt",
     "TradingHaltSpec",
     "TradingHaltStatus",
     "TradingStrategy",
     "TradingStrategySpec",
     "TradingStrategyStatus",
+    "Variant",
+    "VariantResult",
     "duration_seconds",
 ]
