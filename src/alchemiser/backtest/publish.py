@@ -54,11 +54,29 @@ def configmap(
                 }
             ],
         },
-        "data": {"summary.json": json.dumps(summary, indent=1)[: 100 * 1024]},
+        "data": {"summary.json": summary_text(summary)},
     }
     if fits:
         body["binaryData"] = {runtime.REPORT_KEY: base64.b64encode(packed).decode()}
     return body, fits
+
+
+# summary.json's lists that grow with the period; cut (and said so) to keep the ConfigMap small.
+_LONG_LISTS = ("rejected", "failedRuns", "staleValuations")
+SUMMARY_LIMIT = 100 * 1024
+
+
+def summary_text(summary: Mapping[str, Any]) -> str:
+    """summary.json for the ConfigMap: whole when under SUMMARY_LIMIT, else with its long
+    lists cut to their first 20 entries (`truncated` names them); always valid JSON."""
+    text = json.dumps(summary, indent=1)
+    if len(text) <= SUMMARY_LIMIT:
+        return text
+    cut = dict(summary)
+    cut["truncated"] = [key for key in _LONG_LISTS if key in cut]
+    for key in cut["truncated"]:
+        cut[key] = list(cut[key])[:20]
+    return json.dumps(cut, indent=1)
 
 
 def apply(manifest: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> None:
