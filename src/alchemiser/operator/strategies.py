@@ -287,7 +287,7 @@ async def _read_symphonies(ctx: Context, ref: StrategyRef) -> symphonies.Symphon
     spec, _ = parse_spec(ref)
     if spec is None:
         return NO_SYMPHONY_PROBLEM
-    names = symphonies.config_map_names(spec)
+    names = builders.symphony_config_maps(spec)  # the ConfigMaps each run mounts
     bodies = [await ctx.kube.get_configmap(ref.namespace, name) for name in names]
     return symphonies.check(ref.namespace, spec, dict(zip(names, bodies, strict=True)))
 

@@ -60,11 +60,6 @@ def references(spec: TradingStrategySpec) -> list[Reference]:
     return found
 
 
-def config_map_names(spec: TradingStrategySpec) -> list[str]:
-    """The distinct ConfigMap names to read for `check`, sorted."""
-    return sorted({ref.name for ref in references(spec)})
-
-
 def _raw(body: Mapping[str, Any], key: str) -> bytes | str | None:
     data = body.get("data") or {}
     if key in data:
