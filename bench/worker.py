@@ -1,10 +1,13 @@
 """Worker benchmarks, printed (never asserted).
 
-1. Cold start: a fresh `alchemiser run` process (as in a pod: a broker endpoint, no
-   --broker sim), from spawn to its first order submitted, against a paper exchange
-   in this process. Medians of wall and CPU time, split into imports (spawn until
-   `alchemiser run`'s modules are loaded, interpreter start included), calendar
-   (market hours), data (broker reads), decision (strategies, planner, risk) and
+1. Cold start: a fresh `alchemiser run` process as in a pod (a broker endpoint, no
+   --broker sim; the halt check takes the pod's path: KUBERNETES_SERVICE_HOST, a
+   service account token and CA, one HTTPS GET of the TradingHalt list from a loopback
+   HTTPS server in this process with a self-signed certificate made by `openssl`),
+   from spawn to its first order submitted, against a paper exchange in this process.
+   Medians of wall and CPU time, split into imports (spawn until `alchemiser run`'s
+   modules are loaded, interpreter start included), calendar (market hours), halts
+   (the halt checks), data (broker reads), decision (strategies, planner, risk) and
    submit (the first order's submission); `other` is the rest (config, logging).
    CPU is the process's own (all threads), less sensitive to a loaded machine.
 2. A 20-symbol rebalance from cash against the exchange with 50 ms injected latency on
@@ -17,13 +20,17 @@ Run: .venv/bin/python bench/worker.py [--runs N]
 import argparse
 import json
 import os
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +97,7 @@ def strategy_spec(symbols: list[str], endpoint: str | None = None) -> dict[str, 
 # Runs in the measured process: marks the end of the imports, times each phase by
 # wrapping the functions that do it, runs `alchemiser run`, writes what it saw as JSON.
 CHILD = """
-import json, sys, time
+import json, os, sys, time
 wall0, cpu0 = time.time(), time.process_time()
 from alchemiser import cli
 arguments = sys.argv[2:]
@@ -98,7 +105,9 @@ parser = cli.build_parser(arguments)
 marks = {"interpreter": (wall0, cpu0), "imports": (time.time(), time.process_time())}
 phases = {}
 
-from alchemiser.worker import pipeline, planner, risk
+from pathlib import Path
+from alchemiser.worker import halts, pipeline, planner, risk
+halts.SERVICE_ACCOUNT = Path(os.environ["BENCH_SERVICE_ACCOUNT"])  # kubelet's mount, in a pod
 from alchemiser.worker.broker.alpaca import AlpacaBroker
 from alchemiser.worker.execution import Executor
 
@@ -110,13 +119,14 @@ def timed(owner, name, phase):
             return inner(*args, **kwargs)
         finally:
             spent = phase, time.perf_counter() - wall, time.process_time() - cpu
-            if "first order" not in marks:
+            if "submit" not in marks:  # the submit phase is timed as a whole
                 total = phases.setdefault(phase, [0.0, 0.0])
                 total[0] += spent[1]
                 total[1] += spent[2]
     setattr(owner, name, wrapper)
 
 timed(pipeline, "open_session", "calendar")
+timed(halts.KubeHaltSource, "list", "halts")
 for read in ("clock", "daily_bars", "latest_prices", "assets", "account", "positions",
              "orders_since"):
     timed(AlpacaBroker, read, "data")
@@ -142,19 +152,66 @@ with open(sys.argv[1], "w") as out:
     json.dump({"code": code, "marks": marks, "phases": phases}, out)
 """
 
-PHASES = ("imports", "calendar", "data", "decision", "submit", "other")
+PHASES = ("imports", "calendar", "halts", "data", "decision", "submit", "other")
+
+
+@contextmanager
+def halt_apiserver(account: Path) -> Iterator[int]:
+    """A loopback HTTPS server answering the TradingHalt list (no halts), and its port.
+
+    Writes what kubelet mounts in a pod into `account`: a token and the CA (here the
+    server's own self-signed certificate, for IP 127.0.0.1).
+    """
+    account.mkdir()
+    (account / "token").write_text("bench-service-account-token")
+    key = account / "server.key"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"),
+            *("-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", str(key), "-out", str(account / "ca.crt")),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+    class Halts(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"kind": "TradingHaltList", "items": []}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(account / "ca.crt", key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Halts)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def cold_start(runs: int) -> list[dict[str, tuple[float, float]]]:
     """Per run: (wall, CPU) seconds to the first order, in total and per phase."""
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, halt_apiserver(Path(tmp) / "sa") as port:
         creds = Path(tmp) / "creds"
         creds.mkdir()
         (creds / "APCA_API_KEY_ID").write_text("bench-key")
         (creds / "APCA_API_SECRET_KEY").write_text("bench-secret")
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
         env["PYTHONUNBUFFERED"] = "1"
+        env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"] = "127.0.0.1", str(port)
+        env["BENCH_SERVICE_ACCOUNT"] = str(Path(tmp) / "sa")
         for run in range(runs):
             with embedded.start(now=OPEN_NOW, key_id="bench-key", secret_key="bench-secret") as ex:
                 manifest = Path(tmp) / "m.json"
@@ -172,7 +229,7 @@ def cold_start(runs: int) -> list[dict[str, tuple[float, float]]]:
                 command = [
                     *(sys.executable, "-c", CHILD, str(seen), "run"),
                     *("--manifest", str(manifest), "--credentials-dir", str(creds)),
-                    *("--no-halt-check", "--run-id", f"cold-{run}"),
+                    *("--run-id", f"cold-{run}"),
                     *("--termination-log", str(Path(tmp) / "log")),
                 ]
                 spawned = time.time()

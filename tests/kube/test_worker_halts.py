@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -12,6 +14,7 @@ from kubetest import KubeCluster
 
 from alchemiser.api.halt_matching import StrategyScope
 from alchemiser.errors import HaltStateUnknown
+from alchemiser.worker import halts as worker_halts
 from alchemiser.worker.halts import HaltGuard, KubeHaltSource
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,3 +96,61 @@ def test_an_unreachable_apiserver_is_halt_state_unknown(
     source = KubeHaltSource({"KUBECONFIG": str(broken)}, attempts=1)
     with pytest.raises(HaltStateUnknown):
         source.list()
+
+
+@pytest.fixture
+def service_accounts(kube_cluster: KubeCluster, namespace: str) -> Iterator[str]:
+    """Two service accounts: `reader` may list TradingHalts (as the chart's worker may),
+    `nobody` has no role; the ClusterRole and its binding are deleted afterwards."""
+    role = f"{namespace}-halt-reader"
+    for account in ("reader", "nobody"):
+        kube_cluster.kubectl("-n", namespace, "create", "serviceaccount", account)
+    kube_cluster.kubectl(
+        "create", "clusterrole", role, "--verb=list", "--resource=tradinghalts.alchemiser.io"
+    )
+    kube_cluster.kubectl(
+        "create", "clusterrolebinding", role, f"--clusterrole={role}",
+        f"--serviceaccount={namespace}:reader",
+    )  # fmt: skip
+    yield role
+    kube_cluster.kubectl("delete", "clusterrolebinding,clusterrole", role, check=False)
+
+
+def mount_service_account(
+    kube_cluster: KubeCluster, namespace: str, account: str, into: Path
+) -> None:
+    """What kubelet mounts in a pod: the account's token and the cluster's CA."""
+    into.mkdir()
+    token = kube_cluster.kubectl("-n", namespace, "create", "token", account).stdout.strip()
+    (into / "token").write_text(token)
+    config = yaml.safe_load(kube_cluster.kubeconfig.read_text())
+    ca = config["clusters"][0]["cluster"]["certificate-authority-data"]
+    (into / "ca.crt").write_bytes(base64.b64decode(ca))
+
+
+@pytest.mark.usefixtures("service_accounts")
+def test_in_a_pod_halts_are_read_with_the_service_account_token(
+    kube_cluster: KubeCluster,
+    namespace: str,
+    halts: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The in-pod path: the API Service's address, the mounted CA and the account's token.
+    An account allowed to list halts sees them; one without the role is refused (403),
+    which is HaltStateUnknown, never 'no halts'. The token never appears in the error."""
+    server = urlsplit(kube_cluster.server)
+    pod_env = {"KUBERNETES_SERVICE_HOST": server.hostname, "KUBERNETES_SERVICE_PORT": server.port}
+    mine = StrategyScope(namespace=namespace, labels={})
+    stop = f"{namespace}-pod-stop"
+    create_halt(kube_cluster, halts, stop, {"namespaces": [namespace]})
+    for account in ("reader", "nobody"):
+        mount_service_account(kube_cluster, namespace, account, tmp_path / account)
+    monkeypatch.setattr(worker_halts, "SERVICE_ACCOUNT", tmp_path / "reader")
+    source = KubeHaltSource({k: str(v) for k, v in pod_env.items()})
+    assert stop in HaltGuard(source, mine).check().halting
+    monkeypatch.setattr(worker_halts, "SERVICE_ACCOUNT", tmp_path / "nobody")
+    refused = KubeHaltSource({k: str(v) for k, v in pod_env.items()}, attempts=1)
+    with pytest.raises(HaltStateUnknown, match="HTTP 403") as raised:
+        HaltGuard(refused, mine).check()
+    assert (tmp_path / "nobody" / "token").read_text() not in str(raised.value)

@@ -1,4 +1,5 @@
-"""`alchemiser run` loads the paper exchange only for `--broker sim` (start-up time and memory)."""
+"""`alchemiser run` loads the paper exchange only for `--broker sim`, and never the kubernetes
+client package (start-up time and memory: halts are one HTTPS GET, see worker/halts.py)."""
 
 import json
 import subprocess
@@ -13,12 +14,14 @@ from test_run_cli import manifest, worker_env
 from alchemiser.sim import embedded
 from alchemiser.sim.embedded import EmbeddedExchange
 
-# A whole run in a fresh interpreter, then the top-level packages and sim modules it loaded.
+# A whole run in a fresh interpreter, then the sim, aiohttp and kubernetes modules it loaded.
 RUN_AND_LIST = """
 import json, sys
 from alchemiser import cli
 code = cli.main(sys.argv[2:])
-loaded = sorted(m for m in sys.modules if m.startswith(("alchemiser.sim", "aiohttp")))
+loaded = sorted(
+    m for m in sys.modules if m.startswith(("alchemiser.sim", "aiohttp", "kubernetes"))
+)
 open(sys.argv[1], "w").write(json.dumps({"code": code, "loaded": loaded}))
 """
 
@@ -42,7 +45,8 @@ def _run(tmp_path: Path, *args: str) -> dict[str, object]:
 def test_a_run_against_a_real_broker_url_never_loads_the_paper_exchange(
     exchange: EmbeddedExchange, tmp_path: Path
 ) -> None:
-    """A whole run against a broker endpoint places its orders without any sim module or aiohttp."""
+    """A whole run against a broker endpoint places its orders without any sim module, aiohttp
+    or the kubernetes client package."""
     creds = tmp_path / "creds"
     write_credentials(creds, "lean-key", "lean-secret")
     done = _run(
