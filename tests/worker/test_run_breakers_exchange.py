@@ -15,6 +15,9 @@ from alchemiser.sim import embedded
 from alchemiser.sim.embedded import EmbeddedExchange
 from alchemiser.worker import pipeline
 
+# The runs' own clock, pinned: a ledger's session is the New York date of this moment, and
+# a run that read the wall clock itself would see a new session when the suite crossed
+# midnight in New York between collection and the test (a red run at 05:01 UTC).
 NOW = datetime.now().astimezone()
 
 
@@ -71,7 +74,7 @@ def test_a_drawdown_in_halt_mode_places_nothing(exchange: EmbeddedExchange) -> N
         _open({"SPY": 1.0}), breakers=Breakers(drawdown_percent=10.0, mode=HaltMode.HALT)
     )
     ledger = Ledger(session=session_of(NOW), high_water_mark=120_000.0)
-    result = pipeline.run(config(strategy), deps(broker(exchange), ledger=ledger))
+    result = pipeline.run(config(strategy), deps(broker(exchange), ledger=ledger, now=lambda: NOW))
     assert result.outcome is Outcome.HALTED and "drawdown" in result.message
     assert exchange.orders() == [] and result.breaker_trips[0].breaker == "drawdown"
 
@@ -80,7 +83,7 @@ def test_runs_recorded_today_throttle_the_run(exchange: EmbeddedExchange) -> Non
     """maxRunsPerDay 2 with two runs in today's ledger: Throttled, no orders, account reported."""
     strategy = _open({"SPY": 1.0}, maxRunsPerDay=2)
     ledger = Ledger(session=session_of(NOW), runs_today=2)
-    result = pipeline.run(config(strategy), deps(broker(exchange), ledger=ledger))
+    result = pipeline.run(config(strategy), deps(broker(exchange), ledger=ledger, now=lambda: NOW))
     assert result.outcome is Outcome.THROTTLED and "maxRunsPerDay 2" in result.message
     assert exchange.orders() == [] and result.account is not None
 
