@@ -138,7 +138,10 @@ class _Compiler:
     def _node(self, form: Form) -> list[Node]:
         """The nodes one child form contributes (a vector contributes each element)."""
         if isinstance(form, Seq) and form.kind == "[":
-            return [node for item in form.items for node in self._node(item)]
+            nodes: list[Node] = []
+            for item in form.items:
+                nodes.extend(self._node(item))
+            return nodes
         if not (isinstance(form, Seq) and form.kind == "("):
             raise self.fail(f"expected a block such as (asset ...), got {_describe(form)}", form)
         head = _head(form)
@@ -298,6 +301,10 @@ class _Compiler:
     # -- atoms -------------------------------------------------------------------------
 
     def _window_map(self, form: Form, head: str) -> int:
+        if isinstance(form, Seq) and form.kind == "{" and len(form.items) == 2:
+            key = form.items[0]
+            if isinstance(key, Atom) and key.kind == "keyword" and key.value == "window":
+                return self._window(form.items[1], f"{head}'s window")  # the common case
         if not (isinstance(form, Seq) and form.kind == "{"):
             raise self.fail(f"{head}'s window is a map {{:window n}}", form)
         pairs = dict(zip(form.items[::2], form.items[1::2], strict=False))
@@ -318,6 +325,8 @@ class _Compiler:
         if not (isinstance(form, Atom) and form.kind == "string"):
             raise self.fail(f'expected a ticker string such as "SPY", got {_describe(form)}', form)
         symbol = str(form.value)
+        if symbol in self.symbols:  # checked already: a symphony names each ticker many times
+            return symbol
         if not SYMBOL.fullmatch(symbol):
             raise self.fail(f'"{symbol}" is not a ticker Alchemiser can trade', form)
         self.symbols.add(symbol)

@@ -27,6 +27,7 @@ _ESCAPE: Final = re.compile(r"\\(.)", re.DOTALL)
 _ESCAPES: Final = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
 _CLOSERS: Final = {"(": ")", "[": "]", "{": "}"}
 _NAMES: Final = {"(": "list", "[": "vector", "{": "map"}
+_NUMERIC_START: Final = frozenset("0123456789+-.")
 
 
 class Atom:
@@ -90,9 +91,12 @@ class Text:
 
 def read(text: Text) -> list[Form]:
     """Every top-level form of the text, in order; raises SymphonyError at the fault."""
+    # The hot loop of a 2 MB symphony (half a million tokens): atoms are built inline
+    # and names are bound locally, which is what makes it fast in CPython.
     stack: list[tuple[str, int, list[Form]]] = []
     top: list[Form] = []
     items = top
+    atom, seq, number = Atom, Seq, _NUMBER.fullmatch
     for index, token in enumerate(text.tokens):
         first = token[0]
         if first in "([{":
@@ -109,14 +113,25 @@ def read(text: Text) -> list[Form]:
                 raise text.error(
                     f'"{token}" closes the "{opener}" opened at {line}:{column}', index
                 )
-            parent.append(Seq(opener, items, opened))
+            parent.append(seq(opener, items, opened))
             items = parent
         elif first == '"':
-            if len(token) < 2 or token[-1] != '"' or _odd_backslashes(token):
+            if (
+                len(token) < 2
+                or token[-1] != '"'
+                or (token.endswith('\\"') and _odd_backslashes(token))
+            ):
                 raise text.error("unterminated string", index)
-            items.append(Atom("string", _unescape(text, token[1:-1], index), index))
+            body = token[1:-1]
+            if "\\" in body:
+                body = _unescape(text, body, index)
+            items.append(atom("string", body, index))
+        elif first == ":" and len(token) > 1:
+            items.append(atom("keyword", token[1:], index))
+        elif (first in _NUMERIC_START or first.isdigit()) and number(token):
+            items.append(atom("number", float(token), index))
         elif first != ";":
-            items.append(_atom(token, index))
+            items.append(atom("symbol", token, index))
     if stack:
         opener, opened, _ = stack[-1]
         raise text.error(f'"{opener}" is never closed', opened)
@@ -140,15 +155,6 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _atom(token: str, index: int) -> Atom:
-    first = token[0]
-    if (first.isdigit() or first in "+-.") and _NUMBER.fullmatch(token):
-        return Atom("number", float(token), index)
-    if first == ":" and len(token) > 1:
-        return Atom("keyword", token[1:], index)
-    return Atom("symbol", token, index)
-
-
 def _odd_backslashes(token: str) -> bool:
     """Whether the closing quote is itself escaped (the string never ends)."""
     body = token[1:-1]
@@ -156,9 +162,6 @@ def _odd_backslashes(token: str) -> bool:
 
 
 def _unescape(text: Text, body: str, index: int) -> str:
-    if "\\" not in body:
-        return body
-
     def replace(match: re.Match[str]) -> str:
         escaped = match.group(1)
         if escaped not in _ESCAPES:
