@@ -4,6 +4,7 @@ import random
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import run_csv, static_spec, write_manifest
@@ -11,11 +12,12 @@ from support import run_csv, static_spec, write_manifest
 from alchemiser.api.result import Outcome
 from alchemiser.backtest import assemble, data
 from alchemiser.backtest import replay as replay_module
-from alchemiser.backtest.broker import FillModel
+from alchemiser.backtest.broker import BacktestBroker, FillModel
 from alchemiser.backtest.prices import DailyPrices, Prices, SessionTable
 from alchemiser.backtest.replay import Record, replay
 from alchemiser.backtest.summary import summarise
 from alchemiser.worker import clock
+from alchemiser.worker.broker.port import Bar, DailyBars
 from alchemiser.worker.strategies import REGISTRY
 
 CLOSES = {
@@ -115,6 +117,35 @@ def test_the_strategies_memo_changes_no_decision_and_no_order(
         (f.client_order_id, f.status, f.price, f.qty) for f in fresh.fills
     ]
     assert [d.equity for d in remembered.days] == [d.equity for d in fresh.days]
+
+
+def test_the_backtests_shortcuts_change_no_decision_and_no_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replayed as a live worker runs (bars as plain lists of Bar, as the Alpaca adapter answers,
+    so the pipeline converts and checks them itself; memo-less strategies; the collector left
+    on), every decision, fill and equity is the same as with the backtest's own DailyBars
+    windows, memos and collection schedule."""
+    start, end = date(2025, 3, 3), date(2025, 4, 30)
+    _, fast = _portfolio(tmp_path, start, end, None)
+    windows = BacktestBroker.daily_bars
+
+    def as_lists(self: BacktestBroker, *args: Any) -> dict[str, list[Bar]]:
+        found = windows(self, *args)
+        assert all(type(bars) is DailyBars for bars in found.values())
+        return {symbol: list(bars) for symbol, bars in found.items()}
+
+    monkeypatch.setattr(BacktestBroker, "daily_bars", as_lists)
+    monkeypatch.setattr(replay_module, "_remembering", lambda: dict(REGISTRY))
+    monkeypatch.setattr(replay_module, "_COLLECT_EVERY", 10**9)
+    monkeypatch.setattr(replay_module.gc, "disable", lambda: None)
+    _, live = _portfolio(tmp_path, start, end, None)
+    assert _decided(fast, end) == _decided(live, end)
+    assert len({str(run.decisions) for run in live.runs}) > 1
+    assert [(f.client_order_id, f.status, f.price, f.qty) for f in fast.fills] == [
+        (f.client_order_id, f.status, f.price, f.qty) for f in live.fills
+    ]
+    assert [d.equity for d in fast.days] == [d.equity for d in live.days]
 
 
 def test_risk_rejections_are_in_the_results(tmp_path: Path) -> None:

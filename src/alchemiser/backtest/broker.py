@@ -38,6 +38,7 @@ from alchemiser.worker.broker.port import (
     Bar,
     BrokerClock,
     BrokerOrder,
+    DailyBars,
     OrderKind,
     OrderRequest,
     Position,
@@ -117,7 +118,7 @@ class BacktestBroker:
         self._ledger = _Ledger(cash=Decimal(str(cash)))
         self._model = fills or FillModel()
         self._orders: dict[str, BrokerOrder] = {}
-        self._bars: dict[str, tuple[tuple[date, ...], tuple[Bar, ...]]] = {}
+        self._bars: dict[str, tuple[tuple[date, ...], DailyBars]] = {}
         self._sequence: list[BrokerOrder] = []
         self._times: list[datetime] = []
         self._ids = itertools.count(1)
@@ -219,11 +220,11 @@ class BacktestBroker:
             days, series = self._series(symbol)
             lo = bisect.bisect_left(days, first)
             hi = bisect.bisect_right(days, last)
-            bars[symbol] = series[lo:hi]
+            bars[symbol] = series.window(lo, max(lo, hi))
         self.timings.data += time.perf_counter() - began
         return bars
 
-    def _series(self, symbol: str) -> tuple[tuple[date, ...], tuple[Bar, ...]]:
+    def _series(self, symbol: str) -> tuple[tuple[date, ...], DailyBars]:
         """The symbol's bars on the table's sessions, built once (a backtest asks daily)."""
         cached = self._bars.get(symbol)
         if cached is None:
@@ -234,7 +235,7 @@ class BacktestBroker:
             ]
             cached = (
                 tuple(day for day, _ in pairs),
-                tuple(Bar(timestamp=_midnight(day), close=close) for day, close in pairs),
+                DailyBars.of(Bar(timestamp=_midnight(day), close=close) for day, close in pairs),
             )
             self._bars[symbol] = cached
         return cached

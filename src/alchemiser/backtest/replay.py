@@ -88,6 +88,7 @@ class Setup:
 
 
 Progress = Callable[[int, int, date], None]
+_COLLECT_EVERY = 5  # sessions between two collections of the youngest generation
 
 
 def replay(setup: Setup, progress: Progress | None = None) -> Record:
@@ -119,9 +120,16 @@ def replay(setup: Setup, progress: Progress | None = None) -> Record:
     kept_fills = 0
     # The prices, calendar and strategy trees live for the whole replay; moved out of the
     # collector's reach, they are not rescanned by the collections thousands of runs cause.
+    # A run's values are acyclic (freed by reference counting), so the automatic
+    # collections are replaced by one of the youngest generation every few sessions: it
+    # frees any cycle made since the last one, without rescanning what the replay keeps.
     gc.freeze()
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         for index, day in enumerate(days):
+            if index % _COLLECT_EVERY == 0:
+                gc.collect(0)
             fires = by_day.get(day, [])
             runs = [
                 _one(fire, spec=spec, identity=setup.identity, broker=broker, deps=deps, tape=tape)
@@ -139,6 +147,8 @@ def replay(setup: Setup, progress: Progress | None = None) -> Record:
     except KeyboardInterrupt:
         record.interrupted = True
     finally:
+        if collecting:
+            gc.enable()
         gc.unfreeze()
     record.fills = broker.fills[:kept_fills]
     total = time.perf_counter() - began

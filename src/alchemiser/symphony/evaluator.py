@@ -27,6 +27,7 @@ from types import MappingProxyType
 
 from alchemiser.errors import DataUnavailable, StrategyError
 from alchemiser.symphony import indicators
+from alchemiser.symphony.closes import Closes, first_invalid
 from alchemiser.symphony.history import Requirements, ranking_metric, requirements
 from alchemiser.symphony.memo import Memo
 from alchemiser.symphony.reader import Text, collector_paused
@@ -122,27 +123,18 @@ def check_closes(
         if found is None or not len(found):
             problems.append(f"{symbol}: no daily bars")
             continue
-        values = tuple(map(float, found))
+        # A Closes (what the worker's price history holds) is floats checked once already.
+        values = found if type(found) is Closes else Closes(found)
         if len(values) < needed:
             problems.append(f"{symbol}: {len(values)} daily closes, {needed} needed")
             continue
-        bad = _first_invalid(values[-needed:])
-        if bad is not None:
-            problems.append(f"{symbol}: invalid close {bad!r}")
+        if not values.newest_valid(needed):
+            problems.append(f"{symbol}: invalid close {first_invalid(values[-needed:])!r}")
             continue
         series[symbol] = values
     if problems:
         raise DataUnavailable("; ".join(problems))
     return series
-
-
-def _first_invalid(values: tuple[float, ...]) -> float | None:
-    """The first close that is not a finite positive number, or None."""
-    # Fast path in C: positive values with a finite sum are all finite (NaN and inf make
-    # the sum non-finite); otherwise, or on overflow, look at each value.
-    if min(values) > 0.0 and math.isfinite(sum(values)):
-        return None
-    return next((c for c in values if not (math.isfinite(c) and c > 0.0)), None)
 
 
 class _Evaluator:

@@ -2,7 +2,8 @@
 
 Rule: a value object only. No I/O, no clock, no environment; the pipeline fills it
 from the broker's bars (completed sessions only, oldest first, every series ending
-at the same session) and the strategies read from it.
+at the same session) and the strategies read from it. Each series is held as a
+`Closes` (floats, checked once); one handed in as `Closes` already is kept as it is.
 """
 
 import math
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from alchemiser.errors import DataUnavailable
+from alchemiser.symphony.closes import Closes, first_invalid
 
 # A year has about 252 NYSE sessions in 365 calendar days (weekends plus ~10 holidays);
 # 1.5 calendar days per session plus a fixed margin always covers that ratio.
@@ -27,15 +29,20 @@ class PriceHistory:
     _invalid: Mapping[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # Copy into an immutable mapping so a caller cannot change a decision's input later.
-        frozen = {symbol: tuple(map(float, series)) for symbol, series in self.closes.items()}
+        # Copy into an immutable mapping so a caller cannot change a decision's input later
+        # (a Closes is immutable and already floats: kept, not copied).
+        frozen = {
+            symbol: series if type(series) is Closes else Closes(series)
+            for symbol, series in self.closes.items()
+        }
         object.__setattr__(self, "closes", MappingProxyType(frozen))
-        # Each series is checked once here; closes_for reports a bad one when it is read
-        # (strategies read the same series many times per decision).
+        # Each series was checked once as it became Closes; closes_for reports a bad one
+        # when it is read (strategies read the same series many times per decision).
         invalid = {}
         for symbol, series in frozen.items():
-            bad = _first_invalid(series)
-            if bad is not None:
+            if series.last_invalid >= 0:
+                bad = first_invalid(series)
+                assert bad is not None
                 invalid[symbol] = bad
         object.__setattr__(self, "_invalid", MappingProxyType(invalid))
 
@@ -58,15 +65,6 @@ class PriceHistory:
     def symbols(self) -> frozenset[str]:
         """Return the symbols that have any bars."""
         return frozenset(self.closes)
-
-
-def _first_invalid(series: tuple[float, ...]) -> float | None:
-    """The first close that is not a finite positive number, or None."""
-    # Fast path in C: positive values with a finite sum are all finite (NaN and inf
-    # make the sum non-finite); otherwise, or on overflow, look at each value.
-    if not series or (min(series) > 0.0 and math.isfinite(sum(series))):
-        return None
-    return next((c for c in series if not (math.isfinite(c) and c > 0.0)), None)
 
 
 def calendar_days_for(sessions: int) -> int:

@@ -17,7 +17,6 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
-from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -44,10 +43,12 @@ from alchemiser.errors import (
     RiskRejected,
 )
 from alchemiser.logs import get_logger
+from alchemiser.symphony.closes import Closes
 from alchemiser.worker import breakers, ids, planner, risk, valuation
 from alchemiser.worker.broker.port import (
     Account,
     BrokerOrder,
+    DailyBars,
     Execution,
     MarketData,
     OrderKind,
@@ -72,7 +73,6 @@ from alchemiser.worker.report import RunRecord, build_result, order_report
 from alchemiser.worker.strategies import Decision, Strategy
 
 NEW_YORK = ZoneInfo("America/New_York")
-_CLOSE = attrgetter("close")
 log = get_logger(__name__)
 
 Combine = Callable[[Sequence[Allocation], Sequence[Mapping[str, float]]], Mapping[str, float]]
@@ -263,24 +263,27 @@ class _Run:
         end = datetime.combine(session.day, time(0), NEW_YORK)
         start = end - timedelta(days=calendar_days_for(max(lookback, 1)))
         bars = self.market.daily_bars(sorted(symbols), start, end)
-        closes: dict[str, tuple[float, ...]] = {}
+        closes: dict[str, Closes] = {}
         for symbol in sorted(symbols):
+            found = bars.get(symbol, ())
+            # Columns, closes checked once: the price history and each strategy keep them.
+            series = found if isinstance(found, DailyBars) else DailyBars.of(found)
             # Stamped before the session's New York midnight = dated before the session.
             # Bars come oldest first (the port's contract), so only the newest few are looked
             # at: a backtest asks for hundreds per symbol every session.
-            completed = bars.get(symbol, ())
-            count = len(completed)
-            while count and completed[count - 1].timestamp >= end:
+            stamps = series.timestamps
+            count = len(stamps)
+            while count and stamps[count - 1] >= end:
                 count -= 1
-            completed = completed[:count]
-            if not completed:
+            if not count:
                 raise DataUnavailable(f"no completed daily bars for {symbol}")
-            newest = completed[-1].timestamp.astimezone(NEW_YORK).date()
+            newest = stamps[count - 1].astimezone(NEW_YORK).date()
             if newest != session.previous:
                 raise DataUnavailable(
                     f"{symbol}'s newest daily bar is {newest}, expected {session.previous}"
                 )
-            closes[symbol] = tuple(map(_CLOSE, completed))
+            whole = series.closes
+            closes[symbol] = whole if count == len(whole) else whole.window(0, count)
         return PriceHistory(closes=closes)
 
     def _targets(

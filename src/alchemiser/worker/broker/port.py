@@ -10,11 +10,13 @@ only `BrokerUnavailable` (retryable), `OrderRejected` (permanent), `CredentialsE
 and `DataUnavailable`, never a foreign library's error.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, overload
+
+from alchemiser.symphony.closes import Closes
 
 
 class Side(StrEnum):
@@ -75,6 +77,61 @@ class Bar:
 
     timestamp: datetime
     close: float
+
+
+class DailyBars(Sequence[Bar]):
+    """One symbol's daily bars, oldest first, kept as two columns: timestamps and `Closes`.
+
+    `daily_bars` may answer with these (the backtest broker keeps one per symbol and
+    slices it every session); the pipeline turns any other sequence of bars into one
+    (`DailyBars.of`), so the closes are converted and checked once per run.
+    """
+
+    __slots__ = ("closes", "timestamps")
+
+    def __init__(self, timestamps: tuple[datetime, ...], closes: Closes) -> None:
+        """Columns of equal length."""
+        if len(timestamps) != len(closes):
+            raise ValueError(f"{len(timestamps)} timestamps for {len(closes)} closes")
+        self.timestamps = timestamps
+        self.closes = closes
+
+    @classmethod
+    def of(cls, bars: Iterable[Bar]) -> "DailyBars":
+        """The bars as columns (each close converted with float() and checked)."""
+        listed = tuple(bars)
+        return cls(tuple(bar.timestamp for bar in listed), Closes(bar.close for bar in listed))
+
+    def window(self, start: int, stop: int) -> "DailyBars":
+        """bars[start:stop] for 0 <= start <= stop <= len, without converting anything."""
+        return DailyBars(self.timestamps[start:stop], self.closes.window(start, stop))
+
+    def __len__(self) -> int:
+        """The number of bars."""
+        return len(self.closes)
+
+    @overload
+    def __getitem__(self, index: int) -> Bar: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> "DailyBars": ...
+
+    def __getitem__(self, index: int | slice) -> "Bar | DailyBars":
+        """One bar, or a slice of them as DailyBars."""
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step == 1:
+                return self.window(start, max(start, stop))
+            return DailyBars.of(
+                Bar(t, c) for t, c in zip(self.timestamps[index], self.closes[index], strict=True)
+            )
+        return Bar(self.timestamps[index], self.closes[index])
+
+    def __repr__(self) -> str:
+        """Length and span, not every bar."""
+        if not self.closes:
+            return "DailyBars([])"
+        return f"DailyBars({len(self)} bars, {self.timestamps[0]} .. {self.timestamps[-1]})"
 
 
 @dataclass(frozen=True)
