@@ -5,7 +5,9 @@ import random
 import pytest
 
 from alchemiser.api import StrategyName
+from alchemiser.backtest.vectorised import SeriesIndicators
 from alchemiser.symphony import Evaluation, Memo, evaluate, requirements
+from alchemiser.symphony.closes import Closes
 from alchemiser.worker.strategies.builtin import BUILTIN_NAMES, BuiltinSymphony
 
 DAYS = 60
@@ -86,3 +88,22 @@ def test_a_memo_of_another_symphony_is_refused() -> None:
     klm = BuiltinSymphony(StrategyName.KLM).symphony
     with pytest.raises(ValueError, match="memo belongs to"):
         evaluate(nuclear, {}, Memo(klm))
+
+
+def test_windows_of_one_precomputed_series_share_only_where_they_line_up() -> None:
+    """Windows cut from one series with a precomputed source (as the backtest broker answers):
+    sixty days with the memo equal fresh decisions. A day whose newest closes repeat (so a
+    step of 0 looks possible) but whose window moved on by one is still lined up by session,
+    not taken as yesterday's: the source alone does not make two windows the same."""
+    symphony = BuiltinSymphony(StrategyName.NUCLEAR).symphony
+    lookback = requirements(symphony).lookback
+    walks = _walks(symphony.symbols, lookback + DAYS + 40, seed=11)
+    flat = lookback + DAYS + 10  # the day the flat close is repeated
+    for series in walks.values():
+        series[flat] = series[flat - 1]
+    bases = {s: Closes(v, source=SeriesIndicators(v)) for s, v in walks.items()}
+    memo = Memo(symphony)
+    for end in [*range(lookback + 10, lookback + 10 + DAYS), flat, flat + 1]:
+        closes = {s: base.window(end - lookback - 5, end) for s, base in bases.items()}
+        _same(evaluate(symphony, closes, memo), evaluate(symphony, closes))
+    assert memo.today == DAYS + 1, "the memo did not number the sessions through"

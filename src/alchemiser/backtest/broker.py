@@ -29,9 +29,11 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from alchemiser.backtest.prices import Prices, SessionTable
+from alchemiser.backtest.vectorised import SeriesIndicators
 from alchemiser.errors import DataUnavailable, OrderRejected
 from alchemiser.sim.assets import lookup
 from alchemiser.sim.prices import round_price
+from alchemiser.symphony.closes import Closes
 from alchemiser.worker.broker.port import (
     Account,
     Asset,
@@ -233,9 +235,13 @@ class BacktestBroker:
                 for day in self._table.days
                 if (close := self._prices.close(symbol, day)) is not None
             ]
+            closes = [close for _, close in pairs]
             cached = (
                 tuple(day for day, _ in pairs),
-                DailyBars.of(Bar(timestamp=_midnight(day), close=close) for day, close in pairs),
+                DailyBars(
+                    tuple(_midnight(day) for day, _ in pairs),
+                    Closes(closes, source=SeriesIndicators(closes)),
+                ),
             )
             self._bars[symbol] = cached
         return cached

@@ -7,11 +7,27 @@ reading them, and a window of it (`window`) keeps that knowledge. A run builds o
 per symbol from the broker's bars; the price history and every strategy then read
 that very tuple instead of converting and checking their own copies (a backtest
 decides on every session, three strategies each time).
+
+A series may carry a `Precomputed` source: indicator values over a longer series
+this one is a window of (a backtest computes each symbol's once, over every
+session at once). A value at index i of a window is the source's at
+`offset + i`; it is read only where the metric's closes ending at i lie inside
+the window, so it is computed from exactly the closes the window holds.
 """
 
 import math
 from collections.abc import Iterable
-from typing import Self
+from typing import Protocol, Self
+
+from alchemiser.symphony.tree import Metric
+
+
+class Precomputed(Protocol):
+    """Indicator values over one whole series, each from the closes ending at its index."""
+
+    def value(self, metric: Metric, index: int) -> float | None:
+        """The metric at `index` of the series, equal to indicators.value; None if not kept."""
+        ...
 
 
 class Closes(tuple[float, ...]):
@@ -22,12 +38,28 @@ class Closes(tuple[float, ...]):
     """
 
     last_invalid: int
+    source: Precomputed | None  # values over the series this is a window of, if any
+    offset: int  # index in the source's series of this window's first close
 
-    def __new__(cls, values: Iterable[float]) -> Self:
-        """Convert each value with float() (as a plain tuple(map(float, ...)) would) and check."""
+    def __new__(cls, values: Iterable[float], source: Precomputed | None = None) -> Self:
+        """Convert each value with float() (as a plain tuple(map(float, ...)) would) and check.
+
+        `source`, if given, must hold values over exactly these closes.
+        """
         made = super().__new__(cls, map(float, values))
         made.last_invalid = _last_invalid(made, 0, len(made))
+        made.source = source
+        made.offset = 0
         return made
+
+    def precomputed(self, metric: Metric, end: int) -> float | None:
+        """The source's value of `metric` at index `end`, if there is one.
+
+        The caller makes sure the metric's closes ending at `end` are inside this series.
+        """
+        if self.source is None:
+            return None
+        return self.source.value(metric, self.offset + end)
 
     def newest_valid(self, count: int) -> bool:
         """True when the newest `count` closes are all finite and positive."""
@@ -36,6 +68,8 @@ class Closes(tuple[float, ...]):
     def window(self, start: int, stop: int) -> "Closes":
         """closes[start:stop] (0 <= start <= stop <= len) as Closes, checked from what is known."""
         made = tuple.__new__(Closes, self[start:stop])
+        made.source = self.source
+        made.offset = self.offset + start
         newest = self.last_invalid
         if newest < start:
             made.last_invalid = -1

@@ -293,6 +293,12 @@ class _Evaluator:
         if end + 1 < indicators.need(metric):
             # history.requirements sized every series for this; reaching here is a bug.
             raise StrategyError(f"{metric} of {key} at session -{at}: too little history")
+        if type(closes) is Closes:
+            # Precomputed over a longer series this is a window of (a backtest's), from the
+            # same closes: they end at `end` and, checked just above, lie inside the window.
+            found = closes.precomputed(metric, end)
+            if found is not None:
+                return found
         return indicators.value(metric, closes, end)
 
     def _simulate(self, node: Node) -> tuple[float, ...]:

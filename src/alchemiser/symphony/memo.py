@@ -6,6 +6,9 @@ yesterday for a session is found today for the same session. It is exact, not
 an approximation: every close a remembered result was computed from is checked
 to be today's close for that session (each series is compared with the closes
 remembered for its sessions), and on any difference everything is forgotten.
+Two windows cut from one series with a precomputed source (closes.py; a
+backtest's) and lined up on the same sessions are equal where they overlap
+without being compared: the series they were cut from is immutable.
 
 Remembered across decisions:
 - indicator values of a symbol's closes at a session (an indicator reads a fixed
@@ -21,6 +24,7 @@ Today's session (0) is always evaluated afresh: it is what a decision explains.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from alchemiser.symphony.closes import Closes
 from alchemiser.symphony.history import ranking_metric
 from alchemiser.symphony.tree import Asset, Metric, Node, Symphony, children
 
@@ -30,12 +34,18 @@ Weights = Mapping[str, float]
 _MAX_STEP = 31
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Series:
-    """A symbol's closes in absolute session numbers: closes[i] is session start + i."""
+    """A symbol's closes in absolute session numbers: closes[i] is session start + i.
+
+    Only the latest decision's window is kept: each window was compared with the one
+    before on all the sessions they share, and a decision reads values only of sessions
+    whose closes lie inside its own window, so those closes are the ones every earlier
+    window that computed such a value held (windows only move forward).
+    """
 
     start: int
-    closes: list[float]
+    closes: tuple[float, ...]
 
 
 @dataclass
@@ -83,19 +93,18 @@ class Memo:
             if first < known.start:
                 return False  # older closes than remembered: cannot be checked
             offset = first - known.start
-            overlap = known.closes[offset:]
-            if not overlap or tuple(overlap) != series[: len(overlap)]:
+            if offset >= len(known.closes):
                 return False
+            if not _same_cut(known, series, offset):
+                overlap = known.closes[offset:]
+                if overlap != series[: len(overlap)]:
+                    return False
         return True
 
     def _extend(self, closes: Mapping[str, tuple[float, ...]], today: int) -> None:
-        for symbol, series in closes.items():
-            known = self._series.get(symbol)
-            if known is None:
-                self._series[symbol] = _Series(today - len(series) + 1, list(series))
-                continue
-            end = known.start + len(known.closes) - 1
-            known.closes.extend(series[len(series) - (today - end) :] if today > end else ())
+        self._series = {
+            symbol: _Series(today - len(series) + 1, series) for symbol, series in closes.items()
+        }
         self.today = today
 
     def _forget(self) -> None:
@@ -104,6 +113,15 @@ class Memo:
         self.returns.clear()
         self._series.clear()
         self.today = 0
+
+
+def _same_cut(known: _Series, series: tuple[float, ...], offset: int) -> bool:
+    """True when both are windows of one series with the same precomputed source (a backtest's),
+    lined up: then they hold the same closes wherever they overlap, without comparing them."""
+    remembered = known.closes
+    if type(series) is not Closes or type(remembered) is not Closes or series.source is None:
+        return False
+    return series.source is remembered.source and series.offset == remembered.offset + offset
 
 
 def steady_nodes(root: Node) -> frozenset[int]:
