@@ -138,16 +138,10 @@ def _breaker_halts(kube_cluster: KubeCluster, namespace: str) -> Iterator[None]:
 # --- helpers -----------------------------------------------------------------------------
 
 
-def setup(
-    kube: KubeCluster,
-    namespace: str,
-    exchange: Exchange,
-    *,
-    name: str = NAME,
-    secret: str = "paper-keys",
-    **spec: Any,
-) -> dict[str, Any]:
-    """A Ready strategy on the exchange (its Secret holds the exchange's keys)."""
+def setup(kube: KubeCluster, namespace: str, exchange: Exchange, **strategy: Any) -> dict[str, Any]:
+    """A Ready strategy on the exchange (its Secret holds the exchange's keys); `strategy`
+    is apply_strategy's options (name, secret, weights, spec fields)."""
+    name, secret = strategy.get("name", NAME), strategy.get("secret", "paper-keys")
     if get(kube, "serviceaccount", "alchemiser-worker", "-n", namespace) is None:
         worker_account(kube, namespace)
     if get(kube, "secret", secret, "-n", namespace) is None:
@@ -156,7 +150,7 @@ def setup(
             f"--from-literal={runtime.KEY_ID_FILE}={exchange.key_id}",
             f"--from-literal={runtime.SECRET_KEY_FILE}={exchange.secret_key}",
         )  # fmt: skip
-    apply_strategy(kube, namespace, exchange, name=name, secret=secret, **spec)
+    apply_strategy(kube, namespace, exchange, **strategy)
     return wait_condition(kube, namespace, "Ready", "True", name=name)
 
 
