@@ -37,6 +37,14 @@ def test_a_manifest_gives_spec_identity_and_labels(tmp_path: Path) -> None:
     assert config.run_id.startswith("local-20261127T150000")
 
 
+def test_a_manifest_that_is_not_yaml_names_its_line_and_column(tmp_path: Path) -> None:
+    """A YAML syntax error in --manifest is a ConfigError saying where the text is wrong."""
+    manifest = tmp_path / "s.yaml"
+    manifest.write_text("kind: TradingStrategy\nspec: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"cannot read it: .*line 2, column 7"):
+        load(manifest=manifest, run_id=None, environ={}, now=NOW)
+
+
 def test_the_pod_environment_gives_everything() -> None:
     """In a pod the spec JSON, downward-API identity and the labels JSON are read."""
     environ = {

@@ -113,9 +113,14 @@ def broker_urls(spec: TradingStrategySpec) -> tuple[str, str]:
     return (LIVE_URL if spec.mode is Mode.LIVE else PAPER_URL), DATA_URL
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _from_manifest(path: Path, run_id: str | None, now: datetime) -> RunConfig:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader when PyYAML has it (its wheels do): the same documents,
+        # about 10x faster, which a manifest with a 2 MB symphony inline needs.
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (OSError, yaml.YAMLError) as error:
         raise ConfigError(f"--manifest {path}: cannot read it: {error}") from None
     if not isinstance(document, dict):
