@@ -38,10 +38,14 @@ def test_a_manifest_gives_spec_identity_and_labels(tmp_path: Path) -> None:
 
 
 def test_a_manifest_that_is_not_yaml_names_its_line_and_column(tmp_path: Path) -> None:
-    """A YAML syntax error in --manifest is a ConfigError saying where the text is wrong."""
+    """A YAML syntax error in --manifest is a ConfigError saying where, as PATH:LINE:COL."""
     manifest = tmp_path / "s.yaml"
     manifest.write_text("kind: TradingStrategy\nspec: [unclosed\n")
-    with pytest.raises(ConfigError, match=r"cannot read it: .*line 2, column 7"):
+    expected = (
+        rf"--manifest {manifest}:3:1: did not find expected ',' or '\]' "
+        r"\(while parsing a flow sequence opened at 2:7\)"
+    )
+    with pytest.raises(ConfigError, match=expected):
         load(manifest=manifest, run_id=None, environ={}, now=NOW)
 
 

@@ -121,8 +121,10 @@ def _from_manifest(path: Path, run_id: str | None, now: datetime) -> RunConfig:
         # libyaml's safe loader when PyYAML has it (its wheels do): the same documents,
         # about 10x faster, which a manifest with a 2 MB symphony inline needs.
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-    except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(f"--manifest {path}: cannot read it: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"--manifest {path}: cannot read it: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"--manifest {_yaml_problem(path, error)}") from None
     if not isinstance(document, dict):
         raise ConfigError(f"--manifest {path}: not a TradingStrategy object")
     try:
@@ -142,6 +144,20 @@ def _from_manifest(path: Path, run_id: str | None, now: datetime) -> RunConfig:
         uid=str(metadata.get("uid") or f"local-{namespace}-{name}"),
         run_id=run_id or f"local-{now.astimezone(UTC):%Y%m%dT%H%M%S%f}",
         labels=breakers.strategy_labels(name, {str(k): str(v) for k, v in labels.items()}),
+    )
+
+
+def _yaml_problem(path: Path, error: yaml.YAMLError) -> str:
+    """`PATH:LINE:COL: what is wrong` (1-based), as a compiler says it; else the error."""
+    mark = getattr(error, "problem_mark", None)
+    if mark is None:
+        return f"{path}: not YAML: {error}"
+    problem = getattr(error, "problem", None) or "not YAML"
+    context, where = getattr(error, "context", None), getattr(error, "context_mark", None)
+    if context and where is not None:
+        context = f"{context} opened at {where.line + 1}:{where.column + 1}"
+    return f"{path}:{mark.line + 1}:{mark.column + 1}: {problem}" + (
+        f" ({context})" if context else ""
     )
 
 
