@@ -60,6 +60,14 @@ def test_daily_bars_read_as_the_bars_they_were_made_of() -> None:
     assert list(bars[1:4]) == plain[1:4] and list(bars[::2]) == plain[::2]
     assert list(bars.window(3, 5)) == plain[3:5] and bars.window(3, 5).closes.last_invalid == -1
     assert bars.window(0, 3).closes.last_invalid == 2
+    inner = bars.window(1, 5).window(1, 3)  # a window of a window shares the timestamps
+    assert list(inner) == plain[2:4] and inner.timestamps == (
+        plain[2].timestamp,
+        plain[3].timestamp,
+    )
+    assert inner.timestamp(1) == plain[3].timestamp and inner[-1] == plain[3]
+    with pytest.raises(IndexError):
+        inner.timestamp(2)
     with pytest.raises(ValueError, match="2 timestamps for 1 closes"):
         DailyBars(bars.timestamps[:2], Closes([1.0]))
 

@@ -121,6 +121,7 @@ class BacktestBroker:
         self._model = fills or FillModel()
         self._orders: dict[str, BrokerOrder] = {}
         self._bars: dict[str, tuple[tuple[date, ...], DailyBars]] = {}
+        self._days: dict[tuple[date, ...], tuple[tuple[date, ...], tuple[datetime, ...]]] = {}
         self._sequence: list[BrokerOrder] = []
         self._times: list[datetime] = []
         self._ids = itertools.count(1)
@@ -218,11 +219,14 @@ class BacktestBroker:
         first = start.astimezone(NEW_YORK).date()
         last = min(end.astimezone(NEW_YORK).date(), last_done)
         bars: dict[str, Sequence[Bar]] = {}
+        spans: dict[int, tuple[int, int]] = {}  # symbols with the same sessions share one tuple
         for symbol in symbols:
             days, series = self._series(symbol)
-            lo = bisect.bisect_left(days, first)
-            hi = bisect.bisect_right(days, last)
-            bars[symbol] = series.window(lo, max(lo, hi))
+            span = spans.get(id(days))
+            if span is None:
+                lo = bisect.bisect_left(days, first)
+                span = spans[id(days)] = (lo, max(lo, bisect.bisect_right(days, last)))
+            bars[symbol] = series.window(*span)
         self.timings.data += time.perf_counter() - began
         return bars
 
@@ -236,10 +240,14 @@ class BacktestBroker:
                 if (close := self._prices.close(symbol, day)) is not None
             ]
             closes = [close for _, close in pairs]
+            days = tuple(day for day, _ in pairs)
+            # One days tuple (and its timestamps) per distinct set of sessions: symbols that
+            # share it share one bisect per request.
+            days, stamps = self._days.setdefault(days, (days, tuple(map(_midnight, days))))
             cached = (
-                tuple(day for day, _ in pairs),
+                days,
                 DailyBars(
-                    tuple(_midnight(day) for day, _ in pairs),
+                    stamps,
                     Closes(closes, source=SeriesIndicators(closes)),
                 ),
             )

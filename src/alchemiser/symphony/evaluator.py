@@ -21,9 +21,12 @@ or without it.
 """
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
+from typing import Any
 
 from alchemiser.errors import DataUnavailable, StrategyError
 from alchemiser.symphony import indicators
@@ -150,59 +153,65 @@ class _Evaluator:
         if memo is not None:
             memo.align(checked)
         self.memo: dict[tuple[int, int], Weights] = {}
-        self.values: dict[tuple[Metric, SeriesKey, int], float] = {}
+        self.values: dict[tuple[int, SeriesKey, int], float] = {}
         self.steps: dict[int, Step] = {}
         self.top_allocations: dict[int, Weights] = {}
+        self.metrics = metric_numbers(symphony)
+        self._numbers = self.metrics.by_id
         self._text: Text | None = None
 
     # -- allocations -------------------------------------------------------------------
 
     def allocation(self, node: Node, at: int) -> Weights:
+        lasting = self.lasting
+        if at > 0 and lasting is not None and node.id in lasting.steady:
+            # A steady node's allocation at a past session is the memo's, whoever asks.
+            session = (node.id, lasting.today - at)
+            found = lasting.allocations.get(session)
+            if found is None:
+                found = self._allocate(node, at)
+                lasting.allocations[session] = found
+            return found
         key = (node.id, at)
         found = self.memo.get(key)
         if found is None:
-            lasting = self.lasting
-            if lasting is not None and at > 0 and node.id in lasting.steady:
-                session = (node.id, lasting.today - at)
-                found = lasting.allocations.get(session)
-                if found is None:
-                    found = self._allocate(node, at)
-                    lasting.allocations[session] = found
-            else:
-                found = self._allocate(node, at)
+            found = self._allocate(node, at)
             self.memo[key] = found
             if at == 0:
                 self.top_allocations[node.id] = found
+                if lasting is not None and node.id in lasting.steady:
+                    lasting.allocations[(node.id, lasting.today)] = found  # for later decisions
         return found
 
     def _allocate(self, node: Node, at: int) -> Weights:
-        if isinstance(node, Asset):
-            return {node.symbol: 1.0}
-        if isinstance(node, Group):
-            return self.allocation(node.child, at)
-        if isinstance(node, If):
-            return self._if(node, at)
-        if isinstance(node, WeightEqual):
-            share = 1.0 / len(node.children)
-            return _blend((self.allocation(c, at), share) for c in node.children)
-        if isinstance(node, WeightSpecified):
-            total = math.fsum(node.weights)
-            return _blend(
-                (self.allocation(c, at), w / total)
-                for c, w in zip(node.children, node.weights, strict=True)
-                if w > 0.0
-            )
-        if isinstance(node, Filter):
-            return self._filter(node, at)
-        if isinstance(node, WeightInverseVolatility):
-            return self._inverse_volatility(node, at)
-        raise StrategyError(f"unsupported node {type(node).__name__}")
+        allocate = _ALLOCATE.get(type(node))
+        if allocate is None:
+            raise StrategyError(f"unsupported node {type(node).__name__}")
+        return allocate(self, node, at)
+
+    def _asset(self, node: Asset, at: int) -> Weights:
+        return {node.symbol: 1.0}
+
+    def _group(self, node: Group, at: int) -> Weights:
+        return self.allocation(node.child, at)
+
+    def _weight_equal(self, node: WeightEqual, at: int) -> Weights:
+        share = 1.0 / len(node.children)
+        return _blend((self.allocation(c, at), share) for c in node.children)
+
+    def _weight_specified(self, node: WeightSpecified, at: int) -> Weights:
+        total = math.fsum(node.weights)
+        return _blend(
+            (self.allocation(c, at), w / total)
+            for c, w in zip(node.children, node.weights, strict=True)
+            if w > 0.0
+        )
 
     def _if(self, node: If, at: int) -> Weights:
         condition = node.condition
         left = self._operand(condition.left, at)
         right = self._operand(condition.right, at)
-        holds = _compare(condition.op, left, right)
+        holds = _COMPARE[condition.op](left, right)
         if at == 0:
             self.steps[node.id] = Condition(str(condition), left, right, holds)
         return self.allocation(node.then if holds else node.otherwise, at)
@@ -272,18 +281,23 @@ class _Evaluator:
         return self._value(metric, node.id, at)
 
     def _value(self, metric: Metric, key: SeriesKey, at: int) -> float:
-        memo_key = (metric, key, at)
+        # Keyed by the metric's number (equal metrics share one): cheaper to hash than a Metric.
+        number = self._numbers.get(id(metric))
+        if number is None:
+            number = self.metrics.number(metric)
+        lasting = self.lasting
+        if lasting is not None and type(key) is str:
+            # A symbol's value at a session is the memo's, whoever asks (today's included).
+            session = (number, key, lasting.today - at)
+            found = lasting.values.get(session)
+            if found is None:
+                found = self._compute(metric, key, at)
+                lasting.values[session] = found
+            return found
+        memo_key = (number, key, at)
         found = self.values.get(memo_key)
         if found is None:
-            lasting = self.lasting
-            if lasting is not None and isinstance(key, str):
-                session = (metric, key, lasting.today - at)
-                found = lasting.values.get(session)
-                if found is None:
-                    found = self._compute(metric, key, at)
-                    lasting.values[session] = found
-            else:
-                found = self._compute(metric, key, at)
+            found = self._compute(metric, key, at)
             self.values[memo_key] = found
         return found
 
@@ -336,14 +350,55 @@ class _Evaluator:
         return f"{line}:{column}"
 
 
-def _compare(op: str, left: float, right: float) -> bool:
-    if op == ">":
-        return left > right
-    if op == "<":
-        return left < right
-    if op == ">=":
-        return left >= right
-    return left <= right
+_COMPARE: Mapping[str, Callable[[float, float], bool]] = MappingProxyType(
+    {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le}
+)
+_ALLOCATE: Mapping[type[Node], Callable[[_Evaluator, Any, int], Weights]] = MappingProxyType(
+    {
+        Asset: _Evaluator._asset,
+        Group: _Evaluator._group,
+        If: _Evaluator._if,
+        WeightEqual: _Evaluator._weight_equal,
+        WeightSpecified: _Evaluator._weight_specified,
+        Filter: _Evaluator._filter,
+        WeightInverseVolatility: _Evaluator._inverse_volatility,
+    }
+)
+
+
+class MetricNumbers:
+    """A number per distinct metric of one symphony, found by the metric object's identity.
+
+    The tree's metric objects live as long as the symphony, so their ids stay theirs;
+    a metric made on the fly (weight-inverse-volatility's) is numbered by its value.
+    """
+
+    def __init__(self, symphony: Symphony) -> None:
+        self._by_value: dict[Metric, int] = {}
+        numbers: dict[int, int] = {}
+        for node in symphony.nodes:
+            for metric in _metrics_of(node):
+                numbers[id(metric)] = self.number(metric)
+        self.by_id: Mapping[int, int] = numbers  # id of a tree's metric -> its number
+
+    def number(self, metric: Metric) -> int:
+        """The number of an equal metric (a new one for a metric not seen yet)."""
+        return self._by_value.setdefault(metric, len(self._by_value))
+
+
+@lru_cache(maxsize=64)
+def metric_numbers(symphony: Symphony) -> MetricNumbers:
+    """The symphony's metric numbers, built once per symphony (identity-hashed)."""
+    return MetricNumbers(symphony)
+
+
+def _metrics_of(node: Node) -> list[Metric]:
+    if isinstance(node, If):
+        operands = (node.condition.left, node.condition.right)
+        return [operand.metric for operand in operands if isinstance(operand, Indicator)]
+    if isinstance(node, Filter):
+        return [node.metric]
+    return []
 
 
 def _blend(parts: Iterable[tuple[Weights, float]]) -> Weights:

@@ -13,7 +13,8 @@ without being compared: the series they were cut from is immutable.
 Remembered across decisions:
 - indicator values of a symbol's closes at a session (an indicator reads a fixed
   number of closes ending there, so the value is the same on every later day);
-- allocations of *steady* nodes at sessions before today's: nodes whose subtree
+- allocations of *steady* nodes (read at sessions before today's; today's, made
+  afresh, are kept for the decisions after it): nodes whose subtree
   ranks or weighs only assets, so their allocation is a function of symbol
   indicators alone; a group ranked as an asset is simulated from a price of 1.0
   at its reach, which moves every day, so what reads such a series is not steady;
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 
 from alchemiser.symphony.closes import Closes
 from alchemiser.symphony.history import ranking_metric
-from alchemiser.symphony.tree import Asset, Metric, Node, Symphony, children
+from alchemiser.symphony.tree import Asset, Node, Symphony, children
 
 Weights = Mapping[str, float]
 
@@ -55,7 +56,7 @@ class Memo:
     symphony: Symphony
     steady: frozenset[int] = field(init=False)
     today: int = 0  # the absolute number of the latest close of the last decision
-    values: dict[tuple[Metric, str, int], float] = field(default_factory=dict)
+    values: dict[tuple[int, str, int], float] = field(default_factory=dict)  # metric number
     allocations: dict[tuple[int, int], Weights] = field(default_factory=dict)
     returns: dict[tuple[int, int], float] = field(default_factory=dict)
     _series: dict[str, _Series] = field(default_factory=dict)

@@ -271,13 +271,12 @@ class _Run:
             # Stamped before the session's New York midnight = dated before the session.
             # Bars come oldest first (the port's contract), so only the newest few are looked
             # at: a backtest asks for hundreds per symbol every session.
-            stamps = series.timestamps
-            count = len(stamps)
-            while count and stamps[count - 1] >= end:
+            count = len(series)
+            while count and series.timestamp(count - 1) >= end:
                 count -= 1
             if not count:
                 raise DataUnavailable(f"no completed daily bars for {symbol}")
-            newest = stamps[count - 1].astimezone(NEW_YORK).date()
+            newest = series.timestamp(count - 1).astimezone(NEW_YORK).date()
             if newest != session.previous:
                 raise DataUnavailable(
                     f"{symbol}'s newest daily bar is {newest}, expected {session.previous}"

@@ -87,13 +87,14 @@ class DailyBars(Sequence[Bar]):
     (`DailyBars.of`), so the closes are converted and checked once per run.
     """
 
-    __slots__ = ("closes", "timestamps")
+    __slots__ = ("_stamps", "_start", "closes")
 
     def __init__(self, timestamps: tuple[datetime, ...], closes: Closes) -> None:
         """Columns of equal length."""
         if len(timestamps) != len(closes):
             raise ValueError(f"{len(timestamps)} timestamps for {len(closes)} closes")
-        self.timestamps = timestamps
+        self._stamps = timestamps
+        self._start = 0  # a window's first bar in _stamps (a window shares its series' stamps)
         self.closes = closes
 
     @classmethod
@@ -102,9 +103,24 @@ class DailyBars(Sequence[Bar]):
         listed = tuple(bars)
         return cls(tuple(bar.timestamp for bar in listed), Closes(bar.close for bar in listed))
 
+    @property
+    def timestamps(self) -> tuple[datetime, ...]:
+        """Each bar's timestamp, oldest first."""
+        return self._stamps[self._start : self._start + len(self.closes)]
+
+    def timestamp(self, index: int) -> datetime:
+        """The timestamp of bar `index` (0 <= index < len), without slicing the column."""
+        if not 0 <= index < len(self.closes):
+            raise IndexError(index)
+        return self._stamps[self._start + index]
+
     def window(self, start: int, stop: int) -> "DailyBars":
         """bars[start:stop] for 0 <= start <= stop <= len, without converting anything."""
-        return DailyBars(self.timestamps[start:stop], self.closes.window(start, stop))
+        made = DailyBars.__new__(DailyBars)
+        made._stamps = self._stamps
+        made._start = self._start + start
+        made.closes = self.closes.window(start, stop)
+        return made
 
     def __len__(self) -> int:
         """The number of bars."""
@@ -125,13 +141,16 @@ class DailyBars(Sequence[Bar]):
             return DailyBars.of(
                 Bar(t, c) for t, c in zip(self.timestamps[index], self.closes[index], strict=True)
             )
-        return Bar(self.timestamps[index], self.closes[index])
+        position = index + len(self.closes) if index < 0 else index
+        return Bar(self.timestamp(position), self.closes[position])
 
     def __repr__(self) -> str:
         """Length and span, not every bar."""
         if not self.closes:
             return "DailyBars([])"
-        return f"DailyBars({len(self)} bars, {self.timestamps[0]} .. {self.timestamps[-1]})"
+        return (
+            f"DailyBars({len(self)} bars, {self.timestamp(0)} .. {self.timestamp(len(self) - 1)})"
+        )
 
 
 @dataclass(frozen=True)
