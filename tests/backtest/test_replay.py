@@ -148,6 +148,31 @@ def test_the_backtests_shortcuts_change_no_decision_and_no_order(
     assert [d.equity for d in fast.days] == [d.equity for d in live.days]
 
 
+def test_a_symphonys_own_rebalance_threshold_holds_in_a_backtest(tmp_path: Path) -> None:
+    """An inline symphony holding AAA and BBB half and half: with its own :rebalance-threshold
+    0.4 the replay buys on the first day (from cash: 0.5 off) and never rebalances (as a live
+    run reads the option from its parsed parameters); without it, the drift of 3 to 7 March is
+    traded."""
+    text = '(defsymphony "halves" OPTIONS (weight-equal [(asset "AAA" nil) (asset "BBB" nil)]))'
+
+    def orders(options: str, directory: str) -> list[str]:
+        spec = {
+            **static_spec({}),
+            "allocations": [
+                {
+                    "strategy": "symphony",
+                    "weight": 1,
+                    "parameters": {"source": text.replace("OPTIONS", options)},
+                }
+            ],
+        }
+        _, record = run_csv(tmp_path / directory, CLOSES, spec, date(2025, 3, 3), date(2025, 3, 7))
+        return [f.session.isoformat() for f in record.fills if f.status == "filled"]
+
+    assert orders("{:rebalance-threshold 0.4}", "wide") == ["2025-03-03", "2025-03-03"]
+    assert len(orders("{}", "default")) > 2
+
+
 def test_risk_rejections_are_in_the_results(tmp_path: Path) -> None:
     """maxOrderNotional 3,000 rejects both $4,950 buys on day 1; summary and runs say why."""
     spec = static_spec({"AAA": 0.5, "BBB": 0.5}, maxOrderNotional=3000)

@@ -86,6 +86,7 @@ def build(choices: Choices, load: Loader) -> Setup:
         cash=choices.cash,
         fills=choices.fills,
         benchmark=choices.benchmark,
+        parameters=config.parameters,
     )
 
 

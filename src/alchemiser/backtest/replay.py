@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from pydantic import BaseModel
+
 from alchemiser.api import Mode, StrategyName, TradingStrategySpec
 from alchemiser.api.halt_matching import StrategyScope
 from alchemiser.api.result import Outcome, RunResult
@@ -85,6 +87,9 @@ class Setup:
     cash: float
     fills: FillModel
     benchmark: str
+    # Each allocation's parsed parameters, as the worker's RunConfig.load gives a live run
+    # (a symphony's own :rebalance-threshold is read from them).
+    parameters: tuple[BaseModel, ...] = ()
 
 
 Progress = Callable[[int, int, date], None]
@@ -132,7 +137,7 @@ def replay(setup: Setup, progress: Progress | None = None) -> Record:
                 gc.collect(0)
             fires = by_day.get(day, [])
             runs = [
-                _one(fire, spec=spec, identity=setup.identity, broker=broker, deps=deps, tape=tape)
+                _one(fire, spec=spec, setup=setup, broker=broker, deps=deps, tape=tape)
                 for fire in fires
             ]
             position = setup.table.index(day)
@@ -174,11 +179,12 @@ def _one(
     fire: Fire,
     *,
     spec: TradingStrategySpec,
-    identity: Identity,
+    setup: Setup,
     broker: BacktestBroker,
     deps: pipeline.Deps,
     tape: Tape,
 ) -> Run:
+    identity = setup.identity
     tape.reset()
     run_id = f"bt-{fire.at:%Y%m%d%H%M}"
     if not fire.market_open:
@@ -198,6 +204,7 @@ def _one(
         uid=identity.uid,
         run_id=run_id,
         labels={},
+        parameters=setup.parameters,
     )
     result = pipeline.run(config, deps)
     return Run(fire, result, tuple(tape.decisions), tape.targets)
