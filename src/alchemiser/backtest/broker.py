@@ -121,6 +121,7 @@ class BacktestBroker:
         self._model = fills or FillModel()
         self._orders: dict[str, BrokerOrder] = {}
         self._bars: dict[str, tuple[tuple[date, ...], DailyBars]] = {}
+        self._assets: dict[str, Asset] = {}  # the paper exchange's answer never changes
         self._days: dict[tuple[date, ...], tuple[tuple[date, ...], tuple[datetime, ...]]] = {}
         self._sequence: list[BrokerOrder] = []
         self._times: list[datetime] = []
@@ -203,10 +204,13 @@ class BacktestBroker:
         """Tradability as on the paper exchange (any US ticker: tradable, fractionable)."""
         found = {}
         for symbol in symbols:
-            asset = lookup(symbol)
-            if asset is None:
-                raise DataUnavailable(f"asset {symbol} is unknown to the backtest broker")
-            found[symbol] = Asset(symbol, asset.tradable, asset.fractionable)
+            known = self._assets.get(symbol)
+            if known is None:
+                asset = lookup(symbol)
+                if asset is None:
+                    raise DataUnavailable(f"asset {symbol} is unknown to the backtest broker")
+                known = self._assets[symbol] = Asset(symbol, asset.tradable, asset.fractionable)
+            found[symbol] = known
         return found
 
     def daily_bars(

@@ -24,6 +24,7 @@ Today's session (0) is always evaluated afresh: it is what a decision explains.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from alchemiser.symphony.closes import Closes
 from alchemiser.symphony.history import ranking_metric
@@ -35,8 +36,7 @@ Weights = Mapping[str, float]
 _MAX_STEP = 31
 
 
-@dataclass(frozen=True)
-class _Series:
+class _Series(NamedTuple):
     """A symbol's closes in absolute session numbers: closes[i] is session start + i.
 
     Only the latest decision's window is kept: each window was compared with the one
@@ -86,7 +86,7 @@ class Memo:
         return [step for step in range(min(_MAX_STEP, last) + 1) if series[last - step] == latest]
 
     def _matches(self, closes: Mapping[str, tuple[float, ...]], today: int) -> bool:
-        if set(closes) != set(self._series):
+        if closes.keys() != self._series.keys():
             return False
         for symbol, series in closes.items():
             known = self._series[symbol]
