@@ -114,6 +114,29 @@ def test_retries_are_bounded_and_end_as_failed() -> None:
     assert broker.calls.count("submit") == 3
 
 
+def test_one_allowed_attempt_is_one_submit_even_when_it_is_retryable() -> None:
+    """submit_attempts=1: a 503 is not retried (the first attempt, made before the retry loop,
+    counts towards the bound); the leg fails naming the broker's error."""
+    broker = Scripted(["busy"])
+    leg = executor(broker, submit_attempts=1).submit(ORDER, "cid-1")
+    assert leg.status is LegStatus.FAILED and "503" in leg.reason
+    assert broker.calls == ["lookup", "submit", "lookup"]
+
+
+def test_retries_wait_as_tenacity_waits_from_the_first_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two 503s then success: tenacity sleeps after the first and after the second failure,
+    each within its exponential bound (0.05 s, then 0.1 s), as if it had made every attempt."""
+    slept: list[float] = []
+    monkeypatch.setattr("tenacity.nap.time.sleep", slept.append)
+    broker = Scripted(["busy", "busy", "ok"])
+    waiting = Executor(broker, stop=threading.Event(), gate=lambda order: None)  # type: ignore[arg-type]
+    leg = waiting.submit(ORDER, "cid-1")
+    assert leg.status is LegStatus.SUBMITTED and broker.calls.count("submit") == 3
+    assert len(slept) == 2 and 0.0 <= slept[0] <= 0.05 and 0.0 <= slept[1] <= 0.1
+
+
 def test_an_existing_id_is_never_submitted_again() -> None:
     """When the id is already at the broker nothing is sent."""
     broker = Scripted([])

@@ -169,13 +169,27 @@ class Executor:
             notional=order.notional,
             limit_price=order.limit_price,
         )
+        # The first attempt is made directly: most orders need no retry, and tenacity's
+        # machinery costs more than a backtest's fill. Only a retryable failure starts the
+        # retry loop, whose first attempt re-raises that failure, so waits, bound and the
+        # error finally raised are tenacity's, exactly as if it had made every attempt.
+        try:
+            return self._attempt(approved, request)
+        except BrokerUnavailable as error:
+            failed: list[BrokerUnavailable] = [error]
+
+        def attempt(approved: ApprovedOrder, request: OrderRequest) -> BrokerOrder:
+            if failed:
+                raise failed.pop()
+            return self._attempt(approved, request)
+
         retrying = Retrying(
             retry=retry_if_exception_type(BrokerUnavailable),
             stop=stop_after_attempt(self._attempts),
             wait=wait_random_exponential(multiplier=0.05, max=self._max_backoff),
             reraise=True,
         )
-        placed: BrokerOrder = retrying(self._attempt, approved, request)
+        placed: BrokerOrder = retrying(attempt, approved, request)
         return placed
 
     def _attempt(self, approved: ApprovedOrder, request: OrderRequest) -> BrokerOrder:
