@@ -61,7 +61,7 @@ def test_any_closes_give_the_same_rsi(closes: list[float], window: int) -> None:
 
 def test_a_window_reads_its_own_sessions_and_other_metrics_are_left_to_the_evaluator() -> None:
     """A window of a Closes with a source reads the source at its own offset (windows of windows
-    too); metrics other than RSI are not kept."""
+    too) and only inside itself; metrics other than RSI are not kept."""
     closes = _walk(600, seed=1, digits=2)
     whole = Closes(closes, source=SeriesIndicators(closes))
     inner = whole.window(100, 500).window(20, 380)
@@ -71,3 +71,8 @@ def test_a_window_reads_its_own_sessions_and_other_metrics_are_left_to_the_evalu
     assert inner.precomputed(metric, end) == indicators.value(metric, inner, end)
     assert inner.precomputed(Metric(Fn.MOVING_AVERAGE_PRICE, 20), end) is None
     assert Closes(closes).precomputed(metric, end) is None
+    # The source holds every session, the window answers for its own only: not after its
+    # newest close, not where the 250 closes would start before its oldest.
+    assert whole.precomputed(metric, len(closes) - 1) is not None
+    assert inner.precomputed(metric, len(inner)) is None
+    assert inner.precomputed(metric, 248) is None and inner.precomputed(metric, 249) is not None

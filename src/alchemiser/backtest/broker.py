@@ -14,7 +14,10 @@ cash account at a broker would, and fills every order at once by the stated mode
   get floor(notional / price) to 1e-9 shares, values are rounded to cents.
 
 Only completed sessions' bars are returned, whatever the request asks, so nothing
-after the simulated instant can reach a strategy. A symbol without a price today makes
+after the simulated instant can reach a strategy. Each symbol's bars are kept once as
+DailyBars and answered as windows of it; their closes carry the symbol's RSI computed
+over every session at once (vectorised.py), which a window gives only for sessions
+inside itself, each value from the closes up to that session. A symbol without a price today makes
 `latest_prices` raise DataUnavailable: the run fails before any order.
 """
 

@@ -11,14 +11,16 @@ decides on every session, three strategies each time).
 A series may carry a `Precomputed` source: indicator values over a longer series
 this one is a window of (a backtest computes each symbol's once, over every
 session at once). A value at index i of a window is the source's at
-`offset + i`; it is read only where the metric's closes ending at i lie inside
-the window, so it is computed from exactly the closes the window holds.
+`offset + i`; a window gives it only where the metric's closes ending at i lie
+inside the window, so it is computed from exactly the closes the window holds
+and nothing after the window's newest close can be read through it.
 """
 
 import math
 from collections.abc import Iterable
 from typing import Protocol, Self
 
+from alchemiser.symphony.indicators import need
 from alchemiser.symphony.tree import Metric
 
 
@@ -55,9 +57,11 @@ class Closes(tuple[float, ...]):
     def precomputed(self, metric: Metric, end: int) -> float | None:
         """The source's value of `metric` at index `end`, if there is one.
 
-        The caller makes sure the metric's closes ending at `end` are inside this series.
+        None unless the metric's closes ending at `end` all lie inside this series: a
+        window never answers for a session after its newest close (nor for one whose
+        closes start before its oldest), whatever its source holds.
         """
-        if self.source is None:
+        if self.source is None or not need(metric) - 1 <= end < len(self):
             return None
         return self.source.value(metric, self.offset + end)
 
