@@ -112,4 +112,4 @@ def test_reads_pace_themselves_under_the_exchanges_rate_limit(
             adapter.account()
         trading = adapter.pacers[0]
         assert trading.refused == 0
-        assert trading.waited > 1.0
+        assert trading.waited > 1.0 and trading.paused > 1.0

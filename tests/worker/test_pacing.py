@@ -77,6 +77,7 @@ def test_a_spent_window_pauses_every_caller_until_the_reset() -> None:
     for thread in threads:
         thread.join()
     assert waits == [5.0, 5.0, 5.0, 5.0]
+    assert pacer.paused == 5.0  # one pause of the whole adapter, however many callers waited
 
 
 def test_a_wait_is_bounded_and_a_past_reset_means_no_wait() -> None:
@@ -98,7 +99,7 @@ def test_a_429_pauses_briefly_and_is_counted() -> None:
     pacer.after(429, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(fake.now) + 55)})
     pacer.before()
     pacer.before()
-    assert fake.sleeps == [2.0] and pacer.refused == 1
+    assert fake.sleeps == [2.0] and pacer.refused == 1 and pacer.paused == 2.0
 
 
 def test_malformed_headers_are_ignored() -> None:

@@ -139,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
                 ledger=entry,
             )
             result = pipeline.run(config, deps)
+            _report_pacing(broker)
     except AlchemiserError as error:
         log.error("run could not start", error=f"{type(error).__name__}: {error}")
         ended = decide(RunRecord(), error, stopped=stop.is_set())
@@ -149,6 +150,18 @@ def run(args: argparse.Namespace) -> int:
         result = _unstarted(args, environ, started, Outcome.FAILED, message)
     _write_result(result, args.termination_log)
     return 1 if result.outcome is Outcome.FAILED else 0
+
+
+def _report_pacing(broker: AlpacaBroker) -> None:
+    """Say how long the broker's rate limit held the run back (Alpaca: 200 requests/min)."""
+    paused = sum(pacer.paused for pacer in broker.pacers)
+    refused = sum(pacer.refused for pacer in broker.pacers)
+    if paused > 0 or refused:
+        log.info(
+            "paused for the broker's rate limit",
+            seconds=round(paused, 1),
+            refused_requests=refused,
+        )
 
 
 def _unstarted(

@@ -30,7 +30,8 @@ class Pacer:
     refusal_wait: float = 2.0
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
-    waited: float = 0.0  # seconds spent waiting so far (reported in the run's log)
+    waited: float = 0.0  # seconds callers spent waiting, summed over concurrent callers
+    paused: float = 0.0  # seconds the pacer held every request back (reported in the run's log)
     refused: int = 0  # answers that were 429 all the same
     _remaining: int | None = None
     _reset: float = 0.0
@@ -55,6 +56,7 @@ class Pacer:
         if self._remaining is None or self._remaining > self.reserve or now >= self._reset:
             return 0.0
         self._paused_until = min(self._reset, now + self.max_wait)
+        self.paused += self._paused_until - now
         self._remaining = None  # unknown until the first answer after the pause
         return self._paused_until - now
 
@@ -66,7 +68,9 @@ class Pacer:
                 self.refused += 1
                 now = self.clock()
                 until = reset if reset is not None else now
-                self._paused_until = max(self._paused_until, min(until, now + self.refusal_wait))
+                pause = max(self._paused_until, min(until, now + self.refusal_wait))
+                self.paused += max(0.0, pause - max(self._paused_until, now))
+                self._paused_until = pause
                 self._remaining = None
             return
         if remaining is None or reset is None:
