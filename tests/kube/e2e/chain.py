@@ -1,25 +1,22 @@
 """The pieces of the whole chain, for end-to-end tests and bench/halt_e2e.py.
 
-Rule: no pytest here. Workers run as containers of the image built from the
-Dockerfile on the cluster's real node (kubelet, containerd); the paper exchange
-runs there too, as a Deployment. Each helper starts one thing (an exchange, the
-operator process, a recording proxy in front of an exchange) and stops exactly
-what it started. The proxy listens on the host end of the node's link, where
-worker pods reach it, and stamps every request with this process's wall clock,
-so tests compare "when did an order reach the exchange" with "when was the halt
-created" on one clock.
+Rule: no pytest here. Everything runs as the user runs it, on the cluster's real node
+(kubelet, containerd), from the image built from the Dockerfile: the operator is the
+Helm chart's Deployment (one release per test, watching the test's namespace), workers
+are containers from its CronJobs' pod template, and the paper exchange is a
+Deployment. Each helper starts one thing (an exchange, the chart's operator, a
+recording proxy in front of an exchange) and stops exactly what it started. The proxy
+listens on the host end of the node's link, where worker pods reach it, and stamps
+every request with this process's wall clock, so tests compare "when did an order
+reach the exchange" with "when was the halt created" on one clock.
 """
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
-import os
-import signal
-import socket
+import secrets
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -31,24 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes import client, config
-from kubetest import NODE_NAME, ON_NODE, SIM_PORT, KubeCluster, ready_pod
+from kubetest import ON_NODE, SIM_PORT, KubeCluster, ready_pod
 
 REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = Path(sys.executable).parent
-ALCHEMISER = str(VENV_BIN / "alchemiser")
-WORKER_SA = "alchemiser-worker"
-WORKER_ROLE = "alchemiser-e2e-worker"
 # A minute when NYSE was open (the Wednesday before Thanksgiving 2026, 15:30 New York),
 # so runs trade whatever the real clock says; the worker takes its time from the broker.
 MARKET_OPEN = "2026-11-25T20:30:00+00:00"
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait(description: str, probe: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:
@@ -61,18 +46,6 @@ def wait(description: str, probe: Callable[[], Any], timeout: float, interval: f
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {description}")
         time.sleep(interval)
-
-
-def _stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 # Run inside the exchange's container: METHOD URL BODY -> the JSON reply on stdout.
@@ -306,48 +279,72 @@ class Proxy:
 
 
 # --- the operator ------------------------------------------------------------------------------
+CHART = REPO / "charts" / "alchemiser"
+OPERATOR_SELECTOR = "app.kubernetes.io/component=operator,app.kubernetes.io/instance={release}"
+METRICS_PORT = 9090  # the chart's metrics.port
+
+
+def chart_values(namespace: str, release: str, image: str) -> dict[str, Any]:
+    """The chart's values for one test: the built image, one watched namespace, the real node."""
+    repository, tag = image.rsplit(":", 1)
+    return {
+        "image": {"repository": repository, "tag": tag, "pullPolicy": "Never"},
+        # The session applied crds/ already; Helm would refuse to adopt them.
+        "crds": {"install": False},
+        "operator": {
+            "watchNamespaces": [namespace],
+            "peering": {"enabled": True, "name": release},
+            "logFormat": "console",
+            **ON_NODE,
+        },
+        "workers": ON_NODE,
+    }
+
+
 @dataclass
 class Operator:
-    """`alchemiser operator` for some namespaces, its worker pods on the real node."""
+    """One pod of the chart's operator Deployment: `alchemiser operator` in a container of
+    the built image on the real node, reached from here by its pod IP."""
 
-    process: subprocess.Popen[bytes]
-    metrics_port: int
+    kube: KubeCluster
+    namespace: str
+    release: str
+    pod: str
+    container_id: str
+    ip: str
     log: Path
 
     @classmethod
-    def start(cls, kubeconfig: Path, namespaces: list[str], log: Path, image: str) -> Operator:
-        """Start it; worker pods run `image` (present on the node, never pulled)."""
-        metrics_port = free_port()
-        (toleration,) = ON_NODE["tolerations"]
-        argv = [
-            ALCHEMISER, "operator", "--standalone", "--log-format", "console",
-            "--worker-image", image, "--worker-image-pull-policy", "Never",
-            "--worker-service-account", WORKER_SA,
-            "--worker-node-selector", f"kubernetes.io/hostname={NODE_NAME}",
-            "--worker-toleration", f"{toleration['key']}=true:{toleration['effect']}",
-            "--metrics-address", "127.0.0.1", "--metrics-port", str(metrics_port),
-            "--health-port", str(free_port()),
-        ]  # fmt: skip
-        for namespace in namespaces:
-            argv += ["--namespace", namespace]
-        env = dict(os.environ, KUBECONFIG=str(kubeconfig))
-        with log.open("ab") as out:
-            process = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
-        operator = cls(process, metrics_port, log)
+    def wait_for_pod(
+        cls, kube: KubeCluster, namespace: str, release: str, log: Path, *, not_named: str = ""
+    ) -> Operator:
+        """The release's running operator pod (not `not_named`), once /metrics answers."""
+        selector = OPERATOR_SELECTOR.format(release=release)
 
-        def up() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"the operator exited: {log.read_text()[-3000:]}")
-            return operator.metrics() is not None
+        def running() -> Operator | None:
+            pods = kube.get_json("pods", "-n", namespace, "-l", selector)["items"]
+            for pod in pods:
+                name, status = pod["metadata"]["name"], pod.get("status") or {}
+                if name == not_named or pod["metadata"].get("deletionTimestamp"):
+                    continue
+                for container in status.get("containerStatuses") or []:
+                    if "running" in (container.get("state") or {}) and status.get("podIP"):
+                        container_id = container["containerID"].removeprefix("containerd://")
+                        return cls(kube, namespace, release, name, container_id,
+                                   status["podIP"], log)  # fmt: skip
+            return None
 
-        wait("the operator's /metrics", up, 60)
+        operator: Operator = wait("the operator pod to run", running, 180, interval=0.5)
+        wait("the operator's /metrics", lambda: operator.metrics() is not None, 120)
         return operator
+
+    @property
+    def deployment(self) -> str:
+        return f"deployment/{self.release}-alchemiser-operator"
 
     def metrics(self) -> str | None:
         try:
-            url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+            url = f"http://{self.ip}:{METRICS_PORT}/metrics"
             with urllib.request.urlopen(url, timeout=2) as response:
                 return str(response.read().decode())
         except OSError:
@@ -363,51 +360,79 @@ class Operator:
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 
-    def kill(self) -> None:
-        """SIGKILL: the operator dies without any cleanup."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+    def save_log(self) -> None:
+        """Append the container's log (`kubectl logs`) to `log`, while the pod still exists."""
+        logs = self.kube.kubectl("logs", "-n", self.namespace, self.pod, check=False)
+        with self.log.open("a") as out:
+            out.write(f"--- kubectl logs {self.pod}\n{logs.stdout}{logs.stderr}")
 
-    def stop(self) -> None:
-        _stop_process(self.process)
+    def _signal(self, signal_name: str) -> None:
+        """Send a signal to every process of the container, from the host (containerd)."""
+        socket_path = self.kube.node["containerd_socket"]
+        command = [
+            "ctr", "--address", socket_path, "--namespace", "k8s.io",
+            "tasks", "kill", "--all", "--signal", signal_name, self.container_id,
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=30)
+        assert done.returncode == 0, done.stderr
+
+    def kill(self) -> None:
+        """The operator dies at once, without any cleanup, and stays down.
+
+        SIGSTOP first: from then on the operator runs no code (no API call, no status
+        write). The Deployment is scaled to 0 while it is frozen, so kubelet, which restarts
+        a container that exits, gives the terminating pod no new one; then SIGKILL. (A
+        plain SIGKILL would see the container restarted within a second, or the scale-down's
+        SIGTERM let a restarted operator shut down gracefully.) `restart` scales back to 1:
+        a new pod, as after a node loss.
+        """
+        self._signal("SIGSTOP")
+        self.save_log()
+        self.kube.kubectl("scale", self.deployment, "-n", self.namespace, "--replicas=0")
+        self._signal("SIGKILL")
+        wait(
+            f"the killed operator pod {self.pod} to go",
+            lambda: (
+                self.kube.kubectl(
+                    "get", "pod", self.pod, "-n", self.namespace, check=False
+                ).returncode
+                != 0
+            ),
+            60,
+        )
+
+    def restart(self) -> Operator:
+        """Scale the Deployment back to 1; the new pod's operator."""
+        self.kube.kubectl("scale", self.deployment, "-n", self.namespace, "--replicas=1")
+        return Operator.wait_for_pod(
+            self.kube, self.namespace, self.release, self.log, not_named=self.pod
+        )
+
+
+def install_operator(kube: KubeCluster, namespace: str, directory: Path, image: str) -> Operator:
+    """`helm install` the chart for `namespace` (release in it); its operator pod, running."""
+    release = f"e2e-{secrets.token_hex(3)}"
+    values = directory / "values.json"
+    values.write_text(json.dumps(chart_values(namespace, release, image), indent=1))
+    helm = [str(kube.helm_path), f"--kubeconfig={kube.kubeconfig}", f"--namespace={namespace}"]
+    done = subprocess.run(
+        [*helm, "install", release, str(CHART), "--values", str(values)],
+        capture_output=True, text=True, check=False, timeout=180, env=kube.env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return Operator.wait_for_pod(kube, namespace, release, directory / "operator.log")
+
+
+def uninstall_operator(kube: KubeCluster, operator: Operator) -> None:
+    """`helm uninstall`: the Deployment and the release's cluster-wide RBAC go."""
+    helm = [str(kube.helm_path), f"--kubeconfig={kube.kubeconfig}"]
+    subprocess.run(
+        [*helm, f"--namespace={operator.namespace}", "uninstall", operator.release],
+        capture_output=True, text=True, check=False, timeout=180, env=kube.env,
+    )  # fmt: skip
 
 
 # --- manifests ---------------------------------------------------------------------------------
-def worker_access(namespace: str) -> list[dict[str, Any]]:
-    """The worker ServiceAccount in `namespace`, allowed only to read TradingHalts."""
-    return [
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": WORKER_SA, "namespace": namespace},
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": WORKER_ROLE},
-            "rules": [
-                {
-                    "apiGroups": ["alchemiser.io"],
-                    "resources": ["tradinghalts"],
-                    "verbs": ["get", "list", "watch"],
-                }
-            ],
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": f"{WORKER_ROLE}-{namespace}"},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": WORKER_ROLE,
-            },
-            "subjects": [{"kind": "ServiceAccount", "name": WORKER_SA, "namespace": namespace}],
-        },
-    ]
-
-
 def credentials(namespace: str, name: str, key_id: str, secret_key: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
@@ -465,7 +490,8 @@ def lines_of(path: Path) -> Iterator[str]:
 
 # --- one test's world ---------------------------------------------------------------------------
 class Chain:
-    """One test's slice of the world: its namespace, exchanges, proxies and operator."""
+    """One test's slice of the world: its namespace, exchanges, proxies and the chart's
+    operator (installed by the first `start_operator`)."""
 
     def __init__(self, cluster: KubeCluster, namespace: str, directory: Path, image: str):
         self.cluster = cluster
@@ -478,8 +504,6 @@ class Chain:
         self.operators: list[Operator] = []
         self.halts: list[str] = []
         self.api = config.new_client_from_config(str(cluster.kubeconfig))
-        for manifest in worker_access(namespace):
-            self.apply(manifest)
 
     # --- processes
     def exchange(
@@ -503,8 +527,14 @@ class Chain:
         return exchange, proxy
 
     def start_operator(self) -> Operator:
-        log = self.directory / f"operator-{len(self.operators)}.log"
-        self.operator = Operator.start(self.cluster.kubeconfig, [self.namespace], log, self.image)
+        """The chart installed for this namespace (the worker ServiceAccount with it), its
+        operator running; after `Operator.kill`, the Deployment scaled back up instead."""
+        if self.operator is None:
+            self.operator = install_operator(
+                self.cluster, self.namespace, self.directory, self.image
+            )
+        else:
+            self.operator = self.operator.restart()
         self.operators.append(self.operator)
         return self.operator
 
@@ -638,8 +668,9 @@ class Chain:
                 "patch", "tstrat", item["metadata"]["name"], "-n", self.namespace,
                 "--type=merge", "-p", '{"metadata":{"finalizers":null}}', check=False,
             )  # fmt: skip
-        for operator in self.operators:
-            operator.stop()
+        if self.operator is not None:
+            self.operator.save_log()
+            uninstall_operator(self.cluster, self.operator)
         for proxy in self.proxies:
             proxy.stop()
         for exchange in self.exchanges:

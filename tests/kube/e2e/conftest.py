@@ -1,9 +1,12 @@
 """Fixtures for the end-to-end tests: the whole chain on the control plane and its real node.
 
-Session: the CRDs from crds/. Per test: a `chain` (a tests/kube/e2e/chain.py
-`Chain`) in the test's namespace, which starts paper exchanges (Deployments on
-the node, each behind a recording proxy) and an operator for that namespace,
-whose workers run as containers of the built image, and stops them afterwards.
+Session: the CRDs from crds/ and the built image. Per test: a `chain` (a
+tests/kube/e2e/chain.py `Chain`) in the test's namespace, which starts paper
+exchanges (Deployments on the node, each behind a recording proxy) and installs
+the Helm chart for that namespace (its operator Deployment, whose workers run as
+containers of the built image), and removes them afterwards. One release per test
+(helm install and uninstall take a few seconds): a test never sees another's
+operator, RBAC or peering state.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ def chain(
     node_image: str,
     tmp_path: Path,
 ) -> Iterator[Chain]:
-    """This test's namespace with the worker ServiceAccount, ready for exchanges and operators."""
+    """This test's namespace, ready for exchanges and the chart's operator."""
     world = Chain(kube_cluster, namespace, tmp_path, node_image)
     yield world
     world.close()

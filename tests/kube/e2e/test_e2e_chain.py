@@ -1,8 +1,9 @@
 """The whole chain on the real control plane: strategy to CronJob to Job to worker to exchange.
 
-The worker runs as a container of the built image on the real node (kubelet and
-containerd), trades on a paper exchange running beside it, and its result travels
-back through the termination message to the strategy's status.
+The operator is the Helm chart's Deployment and the worker a container from its
+CronJob's pod template, both from the built image on the real node (kubelet and
+containerd); the worker trades on a paper exchange running beside it, and its result
+travels back through the termination message to the strategy's status.
 """
 
 from __future__ import annotations

@@ -121,7 +121,16 @@ def test_secret_rotated_during_a_run_is_picked_up(chain: Chain) -> None:
 
 
 def test_operator_killed_mid_run_records_the_result_once(chain: Chain) -> None:
-    """SIGKILL the operator while a run trades; after a restart the result is recorded once."""
+    """The operator's container killed while a run trades; the run finishes while no operator
+    exists; a new operator pod records the result once, with no second Job or order.
+
+    How it is killed (chain.Operator.kill): SIGSTOP to the container's processes from the
+    host, so from that instant the operator runs no code; the Deployment scaled to 0 while
+    it is frozen, so kubelet does not restart the container; then SIGKILL. No graceful
+    shutdown runs at any point, and no operator pod exists until the Job has finished.
+    The restart scales the Deployment back to 1: a new pod, with a new peering identity
+    (the dead pod's entry stays in the KopfPeering until its 60 s lifetime passes).
+    """
     exchange, proxy = chain.exchange(faults="latency=200ms", cash=100_000)
     operator = chain.start_operator()
     chain.apply(strategy(chain.namespace, "steady", proxy.url, static(BASKET)))
@@ -140,7 +149,8 @@ def test_operator_killed_mid_run_records_the_result_once(chain: Chain) -> None:
     assert last_before.get("job") != job, "recorded by an operator that was killed"
 
     restarted = chain.start_operator()
-    last = chain.wait_last_run("steady", job, timeout=120)
+    assert restarted.pod != operator.pod
+    last = chain.wait_last_run("steady", job, timeout=180)
     assert last["outcome"] == "Succeeded", last
     time.sleep(10)  # give a restarted operator time to (wrongly) create or record anything twice
     assert [j["metadata"]["name"] for j in chain.jobs(cronjob)] == [job]
