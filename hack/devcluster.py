@@ -450,7 +450,7 @@ def _start(layout: Layout, record: dict[str, Any], net: node.Net) -> None:
                 for tool, name in (
                     ("kubernetes", "kubectl"),
                     ("helm", "helm"),
-                    ("promtool", "promtool"),
+                    ("prometheus", "promtool"),
                     ("etcd", "etcd"),
                     ("kwok", "kwok"),
                 )

@@ -60,7 +60,7 @@ def _toolchain() -> ModuleType:
 
 
 def binary(name: str) -> Path:
-    """Path of the pinned `helm` or `promtool`, built into the cache on first use."""
+    """Path of the pinned `helm` or `promtool`, built or unpacked into the cache on first use."""
     toolchain = _toolchain()
     item = toolchain.tool(name)
     cache_dir = toolchain.cache_root()

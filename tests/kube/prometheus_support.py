@@ -1,71 +1,48 @@
 """A real Prometheus server for the kube tests: Debian's `prometheus` package, unpacked.
 
-The binary comes from the Debian archive with `apt-get download` (one .deb) and is
-unpacked with `dpkg-deb -x` into the tool cache, so nothing is installed system-wide,
-no service is started, and a second run starts at once. A cold fetch downloads ~19 MB
-in seconds; building cmd/prometheus from the Go module proxy beside hack/promtool did not
-finish in 15 minutes on a loaded two-CPU machine (see the notify note).
+The binary is hack/toolchain.py's `prometheus` entry: one .deb from the Debian archive
+(`apt-get download`), unpacked with `dpkg-deb -x` into the tool cache, so nothing is
+installed system-wide, no service is started, and a second run starts at once. The
+same package gives the chart tests their promtool. A cold fetch downloads ~19 MB in
+seconds; building cmd/prometheus from the Go module proxy did not finish in 15 minutes
+on a loaded two-CPU machine (see the notify note).
 """
 
 from __future__ import annotations
 
-import fcntl
+import importlib.util
 import json
-import os
-import shutil
 import subprocess
-import tempfile
+import sys
 import time
 import urllib.parse
 import urllib.request
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
 
-PACKAGE = "prometheus"
-VERSION = "2.42.0+ds-5+deb12u1"
+TOOLCHAIN = Path(__file__).resolve().parents[2] / "hack" / "toolchain.py"
 
 
-def _cache() -> Path:
-    configured = os.environ.get("ALCHEMISER_CACHE")
-    if configured:
-        return Path(configured).expanduser().resolve()
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "alchemiser"
-
-
-def _download(directory: Path) -> Path:
-    command = ["apt-get", "download", f"{PACKAGE}={VERSION}"]
-    done = subprocess.run(command, cwd=directory, capture_output=True, text=True, check=False)
-    if done.returncode != 0:  # a fresh machine has no package lists yet
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, check=True)
-        done = subprocess.run(command, cwd=directory, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"apt-get download {PACKAGE}={VERSION} failed: {done.stderr}")
-    (deb,) = directory.glob(f"{PACKAGE}_*.deb")
-    return deb
+@cache
+def _toolchain() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("alchemiser_hack_toolchain", TOOLCHAIN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while defined
+    spec.loader.exec_module(module)
+    return module
 
 
 def binary() -> Path:
     """Path of the cached `prometheus` binary, fetched and unpacked on first use."""
-    target = _cache() / "bin" / f"prometheus-{VERSION.replace('+', '-')}"
-    path = target / "prometheus"
-    if path.is_file():
-        return path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / ".prometheus.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if path.is_file():
-            return path
-        with tempfile.TemporaryDirectory() as work:
-            deb = _download(Path(work))
-            unpacked = Path(work) / "root"
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(unpacked)], check=True)
-            target.mkdir(exist_ok=True)
-            partial = target / f"prometheus.partial-{os.getpid()}"
-            shutil.copy2(unpacked / "usr" / "bin" / "prometheus", partial)
-            partial.rename(path)
+    toolchain = _toolchain()
+    item, cache_dir = toolchain.tool("prometheus"), toolchain.cache_root()
+    toolchain.build(item, cache_dir)
+    path: Path = item.path(cache_dir, "prometheus")
     return path
 
 
