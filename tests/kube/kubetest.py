@@ -199,7 +199,7 @@ def paper_exchange(
 
 
 # What a container reports about itself (run by `kubectl exec`, so checked from inside).
-_LOCKDOWN_PROBE = """
+LOCKDOWN_PROBE = """
 import json, os
 lines = open("/proc/self/status").read().splitlines()
 status = dict(line.split(":\\t", 1) for line in lines if ":\\t" in line)
@@ -229,6 +229,6 @@ LOCKED_DOWN = {
 def lockdown_report(kube: KubeCluster, namespace: str, pod: str) -> Any:
     """The container's identity, capabilities, seccomp mode and root writability."""
     result = kube.kubectl(
-        "exec", "-n", namespace, pod, "--", "python3", "-c", _LOCKDOWN_PROBE, timeout=180
+        "exec", "-n", namespace, pod, "--", "python3", "-c", LOCKDOWN_PROBE, timeout=180
     )
     return json.loads(result.stdout)
