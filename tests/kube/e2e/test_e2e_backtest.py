@@ -1,8 +1,8 @@
 """A TradingBacktest on the real node: the operator's Indexed Job runs as containers of the image.
 
 Each variant's pod is scheduled on the node and runs `alchemiser backtest-job` from the built
-image under the `alchemiser-backtest` ServiceAccount (a Role allowed only to write ConfigMaps,
-as the chart grants it). The pod writes its report ConfigMap through the in-cluster API (the
+image under the chart's `alchemiser-backtest` ServiceAccount (a Role allowed only to write
+ConfigMaps). The pod writes its report ConfigMap through the in-cluster API (the
 `kubernetes` Service, kube-proxy) and its figures as the termination message; the operator
 then puts each variant's figures in status.
 """
@@ -22,30 +22,12 @@ from alchemiser.api import runtime
 ACCOUNT = "alchemiser-backtest"
 
 
-def backtest_access(namespace: str) -> list[dict[str, Any]]:
-    """The backtest ServiceAccount and its Role: create and patch ConfigMaps, nothing else."""
-    return [
-        {"apiVersion": "v1", "kind": "ServiceAccount",
-         "metadata": {"name": ACCOUNT, "namespace": namespace}},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-         "metadata": {"name": ACCOUNT, "namespace": namespace},
-         "rules": [{"apiGroups": [""], "resources": ["configmaps"],
-                    "verbs": ["create", "patch"]}]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-         "metadata": {"name": ACCOUNT, "namespace": namespace},
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ACCOUNT},
-         "subjects": [{"kind": "ServiceAccount", "name": ACCOUNT, "namespace": namespace}]},
-    ]  # fmt: skip
-
-
 def test_a_backtest_sweep_runs_as_containers_on_the_node_and_keeps_its_reports(
     chain: Chain,
 ) -> None:
     """Two variants over the paper exchange's series: both pods ran the image on the node and
     exited 0, status has each variant's figures, each report ConfigMap holds the report."""
-    for manifest in backtest_access(chain.namespace):
-        chain.apply(manifest)
-    chain.start_operator()
+    chain.start_operator()  # the chart: its backtest ServiceAccount and ConfigMap-only Role
     chain.apply({
         "apiVersion": runtime.API_VERSION, "kind": runtime.BACKTEST_KIND,
         "metadata": {"name": "on-node", "namespace": chain.namespace},
