@@ -6,8 +6,9 @@ import pytest
 
 from alchemiser.api import StrategyName
 from alchemiser.backtest.vectorised import SeriesIndicators
-from alchemiser.symphony import Evaluation, Memo, evaluate, requirements
+from alchemiser.symphony import Evaluation, Memo, evaluate, indicators, parse, requirements
 from alchemiser.symphony.closes import Closes
+from alchemiser.symphony.tree import Fn, Metric
 from alchemiser.worker.strategies.builtin import BUILTIN_NAMES, BuiltinSymphony
 
 DAYS = 60
@@ -107,3 +108,39 @@ def test_windows_of_one_precomputed_series_share_only_where_they_line_up() -> No
         closes = {s: base.window(end - lookback - 5, end) for s, base in bases.items()}
         _same(evaluate(symphony, closes, memo), evaluate(symphony, closes))
     assert memo.today == DAYS + 1, "the memo did not number the sessions through"
+
+
+RANKS_GROUPS_INSIDE = """(defsymphony "anchored" {}
+  (filter (stdev-return {:window 3}) (select-top 1)
+    [(group "A"
+      [(if (> (rsi "AAA" {:window 2}) 50)
+        [(asset "AAA" nil)]
+        [(filter (cumulative-return {:window 2}) (select-top 1)
+          [(group "G1" [(asset "AAA" nil)]) (group "G2" [(asset "BBB" nil)])])])])
+     (group "B" [(asset "BBB" nil)])]))"""
+
+
+def test_a_past_allocation_is_kept_only_where_it_read_no_simulated_series() -> None:
+    """Group A ranks groups inside its else branch, so it is not steady. Its allocations at past
+    sessions are kept exactly where its condition held (the path read symbol values only) and
+    never where it ranked G1/G2 by their simulated series, which start at a price that moves
+    with the decision's day; every decision equals a fresh one."""
+    symphony = parse(RANKS_GROUPS_INSIDE)
+    group_a = next(n for n in symphony.nodes if getattr(n, "name", "") == "A")
+    assert group_a.id not in Memo(symphony).steady
+    lookback = requirements(symphony).lookback
+    walks = _walks(symphony.symbols, lookback + DAYS + 10, seed=5)
+    memo = Memo(symphony)
+    for day in range(DAYS):
+        closes = {s: tuple(series[day : lookback + 5 + day]) for s, series in walks.items()}
+        _same(evaluate(symphony, closes, memo), evaluate(symphony, closes))
+    # Session numbers back to the walk: the last decision's newest close is memo.today.
+    newest = lookback + 4 + DAYS - 1
+    rsi = Metric(Fn.RSI, 2)
+    held = {
+        memo.today - back: indicators.value(rsi, walks["AAA"], newest - back) > 50
+        for back in range(DAYS + 3)
+    }
+    kept = {session for node, session in memo.allocations if node == group_a.id}
+    assert kept and kept <= {session for session, holds in held.items() if holds}
+    assert any(not holds for holds in held.values()), "the else branch never ran: shows nothing"

@@ -156,6 +156,9 @@ class _Evaluator:
         self.values: dict[tuple[int, SeriesKey, int], float] = {}
         self.steps: dict[int, Step] = {}
         self.top_allocations: dict[int, Weights] = {}
+        # Simulated-series reads so far, and the memo keys whose evaluation made any.
+        self.anchor_reads = 0
+        self.anchored: set[tuple[int, int]] = set()
         self.metrics = metric_numbers(symphony)
         self._numbers = self.metrics.by_id
         self._text: Text | None = None
@@ -164,23 +167,36 @@ class _Evaluator:
 
     def allocation(self, node: Node, at: int) -> Weights:
         lasting = self.lasting
-        if at > 0 and lasting is not None and node.id in lasting.steady:
-            # A steady node's allocation at a past session is the memo's, whoever asks.
+        if at > 0 and lasting is not None:
+            # The memo's allocation of a past session, if it kept one: kept only where it is
+            # the same on any day (see memo.py), so whoever asks may have it.
             session = (node.id, lasting.today - at)
             found = lasting.allocations.get(session)
-            if found is None:
+            if found is not None:
+                return found
+            if node.id in lasting.steady:
                 found = self._allocate(node, at)
                 lasting.allocations[session] = found
-            return found
+                return found
         key = (node.id, at)
         found = self.memo.get(key)
-        if found is None:
-            found = self._allocate(node, at)
-            self.memo[key] = found
-            if at == 0:
-                self.top_allocations[node.id] = found
-                if lasting is not None and node.id in lasting.steady:
-                    lasting.allocations[(node.id, lasting.today)] = found  # for later decisions
+        if found is not None:
+            if key in self.anchored:
+                # As if evaluated again. In a tree only a ranked group is asked twice at one
+                # session, by what reads its series anyway; kept so the rule holds regardless.
+                self.anchor_reads += 1
+            return found
+        before = self.anchor_reads
+        found = self._allocate(node, at)
+        self.memo[key] = found
+        if self.anchor_reads != before:
+            self.anchored.add(key)
+        elif lasting is not None:
+            # Steady, or this session's evaluation read no simulated series: the same on
+            # every later day, so kept for the decisions after this one.
+            lasting.allocations[(node.id, lasting.today - at)] = found
+        if at == 0:
+            self.top_allocations[node.id] = found
         return found
 
     def _allocate(self, node: Node, at: int) -> Weights:
@@ -276,6 +292,9 @@ class _Evaluator:
     def _score(self, metric: Metric, node: Node, at: int) -> float:
         if isinstance(node, Asset):
             return self._value(metric, node.symbol, at)
+        # A simulated series starts at 1.0 at its reach, which moves with the decision's
+        # session: what reads it may differ (in the last bits) from day to day.
+        self.anchor_reads += 1
         if node.id not in self.series:
             self.series[node.id] = self._simulate(node)
         return self._value(metric, node.id, at)

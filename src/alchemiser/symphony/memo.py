@@ -18,6 +18,10 @@ Remembered across decisions:
   ranks or weighs only assets, so their allocation is a function of symbol
   indicators alone; a group ranked as an asset is simulated from a price of 1.0
   at its reach, which moves every day, so what reads such a series is not steady;
+- allocations of other nodes at a session whose evaluation read no simulated
+  series (the evaluator counts such reads): the branches it took were decided by
+  symbol indicators alone, so the same branches and the same result follow on
+  any later day;
 - the daily return of a steady simulated group at a session.
 Today's session (0) is always evaluated afresh: it is what a decision explains.
 """
