@@ -1,15 +1,18 @@
 """Backtest tests: the backtest CLI configures logging on a stream pytest closes afterwards."""
 
+import logging
 import sys
 from collections.abc import Iterator
 
 import pytest
-
-from alchemiser.logs import configure
+import structlog
 
 
 @pytest.fixture(autouse=True)
-def _logs_to_the_real_stderr() -> Iterator[None]:
-    """After each test, log to the process's stderr again (not a closed capture)."""
+def _logs_as_before() -> Iterator[None]:
+    """After each test, logging as a test process starts: structlog's defaults (no level
+    filter, so a later test's capture_logs sees info events) and the standard library root
+    logger on the process's stderr (not a closed capture)."""
     yield
-    configure(json=False, level="WARNING", stream=sys.__stderr__)
+    structlog.reset_defaults()
+    logging.basicConfig(level=logging.WARNING, stream=sys.__stderr__, force=True)
