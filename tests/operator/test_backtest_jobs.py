@@ -1,12 +1,13 @@
 """The TradingBacktest's Job and status, built without a cluster (operator.backtest_jobs)."""
 
 import json
+from pathlib import Path
 
 import pytest
 
-from alchemiser.api import TradingBacktestSpec, runtime
+from alchemiser.api import TradingBacktestSpec, TradingStrategySpec, runtime
 from alchemiser.api.v1alpha1 import BacktestState, VariantResult
-from alchemiser.operator import backtest_jobs
+from alchemiser.operator import backtest_jobs, builders
 from alchemiser.operator.settings import OperatorSettings
 
 REF = backtest_jobs.BacktestRef(namespace="team-a", name="sweep", uid="u-1", generation=2)
@@ -116,3 +117,23 @@ def test_only_a_complete_or_failed_job_is_finished() -> None:
     failed = {"status": {"conditions": [{"type": "Failed", "status": "True"}]}}
     assert backtest_jobs.finished(complete) is BacktestState.SUCCEEDED
     assert backtest_jobs.finished(failed) is BacktestState.FAILED
+
+
+def test_a_backtest_pod_is_locked_down_as_a_run_pod_is() -> None:
+    """The image's uid 10001 (the Dockerfile's USER), read-only root, no capability or escalation:
+    the very securityContext of a strategy's worker pods (it was uid 65532 before)."""
+    job = backtest_jobs.build_job(REF, _spec(), OperatorSettings())
+    pod = job["spec"]["template"]["spec"]
+    dockerfile = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text()
+    assert f"USER {builders.WORKER_UID}:{builders.WORKER_UID}" in dockerfile
+    assert pod["securityContext"]["runAsUser"] == builders.WORKER_UID
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    (container,) = pod["containers"]
+    locked = container["securityContext"]
+    assert locked["readOnlyRootFilesystem"] is True and locked["allowPrivilegeEscalation"] is False
+    assert locked["capabilities"] == {"drop": ["ALL"]}
+    identity = builders.StrategyIdentity("team-a", "s", "u-2")
+    run_pod = builders.pod_template(identity, TradingStrategySpec.model_validate(STRATEGY),
+                                    OperatorSettings())["spec"]  # fmt: skip
+    assert pod["securityContext"] == run_pod["securityContext"]
+    assert locked == run_pod["containers"][0]["securityContext"]

@@ -19,11 +19,11 @@ from pydantic import ValidationError
 from alchemiser import __version__
 from alchemiser.api import TradingBacktestSpec, runtime
 from alchemiser.api.v1alpha1 import BacktestState, VariantResult
+from alchemiser.operator import builders
 from alchemiser.operator.settings import OperatorSettings
 
 MAX_PARALLEL: Final = 4
 JOB_NAME_MAX: Final = 63
-BACKTEST_UID: Final = 65532
 RESOURCES: Final[Mapping[str, Mapping[str, str]]] = {
     "requests": {"cpu": "250m", "memory": "256Mi"},
     "limits": {"cpu": "1", "memory": "1Gi"},
@@ -100,13 +100,7 @@ def build_job(
         "serviceAccountName": settings.backtest_service_account,
         "restartPolicy": "Never",
         "enableServiceLinks": False,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": BACKTEST_UID,
-            "runAsGroup": BACKTEST_UID,
-            "fsGroup": BACKTEST_UID,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": builders.pod_security(),  # the worker's: uid 10001, the image's
         "containers": [
             {
                 "name": "backtest",
@@ -116,13 +110,7 @@ def build_job(
                 "env": env,
                 "volumeMounts": mounts,
                 "resources": {kind: dict(values) for kind, values in RESOURCES.items()},
-                "securityContext": {
-                    "allowPrivilegeEscalation": False,
-                    "readOnlyRootFilesystem": True,
-                    "runAsNonRoot": True,
-                    "capabilities": {"drop": ["ALL"]},
-                    "seccompProfile": {"type": "RuntimeDefault"},
-                },
+                "securityContext": builders.container_security(),
                 "terminationMessagePath": runtime.TERMINATION_LOG,
                 "terminationMessagePolicy": "FallbackToLogsOnError",
             }

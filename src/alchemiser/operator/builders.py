@@ -164,17 +164,34 @@ def _container(
             ),
         ],
         "resources": {kind: dict(values) for kind, values in RESOURCES.items()},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "runAsUser": WORKER_UID,
-            "runAsGroup": WORKER_UID,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": container_security(),
         "terminationMessagePath": runtime.TERMINATION_LOG,
         "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+
+
+def pod_security() -> dict[str, Any]:
+    """The securityContext of every pod the operator makes (runs and backtests): the image's
+    own non-root user, the runtime's default seccomp profile."""
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": WORKER_UID,
+        "runAsGroup": WORKER_UID,
+        "fsGroup": WORKER_UID,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def container_security() -> dict[str, Any]:
+    """The securityContext of their containers: read-only root, no capability, no escalation."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "runAsUser": WORKER_UID,
+        "runAsGroup": WORKER_UID,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
     }
 
 
@@ -202,13 +219,7 @@ def pod_template(
         "serviceAccountName": settings.worker_service_account,
         "restartPolicy": "Never",
         "enableServiceLinks": False,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": WORKER_UID,
-            "runAsGroup": WORKER_UID,
-            "fsGroup": WORKER_UID,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": pod_security(),
         "containers": [_container(identity, spec, settings)],
         "volumes": [
             {
