@@ -43,7 +43,7 @@ NAMESPACE = "alchemiser-demo"
 SYSTEM_NAMESPACE = "alchemiser-system"
 RELEASE = "alchemiser"
 OPERATOR = f"{RELEASE}-operator"  # the chart's Deployment (fullname = release name)
-SIM_PORT = 8765
+SIM_PORT = 8765  # alchemiser.sim.manifests.PORT
 HALT = "demo-halt"
 # Pods of the demo go to the real node (kwok's simulated nodes run nothing).
 NODE_NAME = "alchemiser-node"
@@ -366,68 +366,19 @@ def start_exchange(cluster: Cluster, image: str, secret: str) -> tuple[str, str,
 def exchange_manifests(
     image: str, secret: str, key_id: str, now_args: list[str]
 ) -> list[dict[str, Any]]:
-    labels = {"app": "paper-exchange"}
-    container = {
-        "name": "sim",
-        "image": image,
-        "imagePullPolicy": "Never",
-        "args": [
-            "sim",
-            "--host",
-            "0.0.0.0",
-            "--port",
-            str(SIM_PORT),
-            "--cash",
-            str(DEMO_CASH),
-            "--key-id",
-            key_id,
-            "--secret-key-file",
-            "/broker/APCA_API_SECRET_KEY",
-            "--state",
-            "/state/exchange.sqlite",
-            *now_args,
-        ],
-        "ports": [{"containerPort": SIM_PORT}],
-        "readinessProbe": {"tcpSocket": {"port": SIM_PORT}, "periodSeconds": 2},
-        "securityContext": {
-            "runAsNonRoot": True,
-            "readOnlyRootFilesystem": True,
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "volumeMounts": [
-            {"name": "broker", "mountPath": "/broker", "readOnly": True},
-            {"name": "state", "mountPath": "/state"},
-        ],
-    }
-    pod_spec = {
-        **on_node(),
-        "automountServiceAccountToken": False,
-        "containers": [container],
-        "volumes": [
-            {"name": "broker", "secret": {"secretName": secret}},
-            {"name": "state", "emptyDir": {}},
-        ],
-    }
-    return [
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": "paper-exchange", "namespace": NAMESPACE},
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": labels},
-                "template": {"metadata": {"labels": labels}, "spec": pod_spec},
-            },
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "paper-exchange", "namespace": NAMESPACE},
-            "spec": {"selector": labels, "ports": [{"port": SIM_PORT, "targetPort": SIM_PORT}]},
-        },
+    """The paper exchange's Deployment and Service (alchemiser.sim.manifests), on the node."""
+    from alchemiser.sim import manifests  # noqa: PLC0415  (the venv's package; only `up`)
+
+    args = [
+        *("--cash", str(DEMO_CASH), "--key-id", key_id),
+        *("--secret-key-file", "/broker/APCA_API_SECRET_KEY", "--state", "/state/exchange.sqlite"),
+        *now_args,
     ]
+    deployment = manifests.deployment(
+        name="paper-exchange", namespace=NAMESPACE, image=image, args=args, secret=secret,
+        secret_dir="/broker", placement=on_node(), state=True, probe_seconds=2,
+    )  # fmt: skip
+    return [deployment, manifests.service(name="paper-exchange", namespace=NAMESPACE)]
 
 
 def example_strategy() -> dict[str, Any]:

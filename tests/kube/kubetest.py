@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from alchemiser.sim import manifests
+
 T = TypeVar("T")
 
 
@@ -119,7 +121,7 @@ ON_NODE: dict[str, Any] = {
     "nodeSelector": {"kubernetes.io/hostname": NODE_NAME},
     "tolerations": [NODE_TOLERATION],
 }
-SIM_PORT = 8765
+SIM_PORT = manifests.PORT
 
 
 def ready_pod(kube: KubeCluster, namespace: str, selector: str, timeout: float = 120) -> Any:
@@ -144,53 +146,16 @@ def paper_exchange(
     It accepts the credentials of Secret `secret` (read from the mounted file, not argv).
     Addressed by ClusterIP: pods resolve no names (the cluster runs no DNS).
     """
-    labels = {"app": "paper-exchange"}
-    args = ["sim", "--host", "0.0.0.0", "--port", str(SIM_PORT), "--now", now, "--log-json"]
-    args += ["--secret-key-file", "/broker/APCA_API_SECRET_KEY", *extra]
     key_id = kube.kubectl(
         "get", "secret", secret, "-n", namespace, "-o", "jsonpath={.data.APCA_API_KEY_ID}"
     ).stdout
-    container = {
-        "name": "sim",
-        "image": image,
-        "imagePullPolicy": "Never",
-        "args": [*args, "--key-id", base64.b64decode(key_id).decode()],
-        "ports": [{"containerPort": SIM_PORT}],
-        "readinessProbe": {"tcpSocket": {"port": SIM_PORT}, "periodSeconds": 1},
-        "securityContext": {
-            "runAsNonRoot": True,
-            "readOnlyRootFilesystem": True,
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "volumeMounts": [{"name": "broker", "mountPath": "/broker", "readOnly": True}],
-    }
-    deployment = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "paper-exchange"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    **ON_NODE,
-                    "automountServiceAccountToken": False,
-                    "terminationGracePeriodSeconds": 1,
-                    "containers": [container],
-                    "volumes": [{"name": "broker", "secret": {"secretName": secret}}],
-                },
-            },
-        },
-    }
-    service = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": "paper-exchange"},
-        "spec": {"selector": labels, "ports": [{"port": SIM_PORT, "targetPort": SIM_PORT}]},
-    }
+    args = ["--now", now, "--log-json", "--secret-key-file", "/broker/APCA_API_SECRET_KEY"]
+    args += [*extra, "--key-id", base64.b64decode(key_id).decode()]
+    deployment = manifests.deployment(
+        name="paper-exchange", image=image, args=args, secret=secret, secret_dir="/broker",
+        placement=ON_NODE, grace_seconds=1,
+    )  # fmt: skip
+    service = manifests.service(name="paper-exchange")
     for manifest in (deployment, service):
         kube.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(manifest))
     ready_pod(kube, namespace, "app=paper-exchange")

@@ -30,6 +30,8 @@ from typing import Any
 from kubernetes import client, config
 from kubetest import ON_NODE, SIM_PORT, KubeCluster, ready_pod
 
+from alchemiser.sim import manifests
+
 REPO = Path(__file__).resolve().parents[3]
 # A minute when NYSE was open (the Wednesday before Thanksgiving 2026, 15:30 New York),
 # so runs trade whatever the real clock says; the worker takes its time from the broker.
@@ -90,52 +92,13 @@ class Exchange:
             f"--from-literal=secret-key={secret_key}",
         )  # fmt: skip
         args = [
-            "sim", "--host", "0.0.0.0", "--port", str(SIM_PORT), "--now", MARKET_OPEN,
-            "--key-id", key_id, "--secret-key-file", "/exchange/secret-key", "--cash", str(cash),
-            "--state", "/state/exchange.sqlite", "--faults", faults,
+            "--now", MARKET_OPEN, "--key-id", key_id, "--secret-key-file", "/exchange/secret-key",
+            "--cash", str(cash), "--state", "/state/exchange.sqlite", "--faults", faults,
         ]  # fmt: skip
-        labels = {"app": name}
-        container = {
-            "name": "sim",
-            "image": image,
-            "imagePullPolicy": "Never",
-            "args": args,
-            "ports": [{"containerPort": SIM_PORT}],
-            "readinessProbe": {"tcpSocket": {"port": SIM_PORT}, "periodSeconds": 1},
-            "securityContext": {
-                "runAsNonRoot": True,
-                "readOnlyRootFilesystem": True,
-                "allowPrivilegeEscalation": False,
-                "capabilities": {"drop": ["ALL"]},
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
-            "volumeMounts": [
-                {"name": "key", "mountPath": "/exchange", "readOnly": True},
-                {"name": "state", "mountPath": "/state"},
-            ],
-        }
-        deployment = {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        **ON_NODE,
-                        "automountServiceAccountToken": False,
-                        "terminationGracePeriodSeconds": 1,
-                        "containers": [container],
-                        "volumes": [
-                            {"name": "key", "secret": {"secretName": secret}},
-                            {"name": "state", "emptyDir": {}},
-                        ],
-                    },
-                },
-            },
-        }
+        deployment = manifests.deployment(
+            name=name, namespace=namespace, image=image, args=args, secret=secret,
+            secret_dir="/exchange", placement=ON_NODE, state=True, grace_seconds=1,
+        )  # fmt: skip
         kube.kubectl("apply", "-f", "-", input=json.dumps(deployment))
         pod = ready_pod(kube, namespace, f"app={name}")
         url = f"http://{pod['status']['podIP']}:{SIM_PORT}"  # the host routes to pod IPs
