@@ -28,7 +28,6 @@ Today's session (0) is always evaluated afresh: it is what a decision explains.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from alchemiser.symphony.closes import Closes
 from alchemiser.symphony.history import ranking_metric
@@ -38,19 +37,6 @@ Weights = Mapping[str, float]
 
 # How many sessions apart two decisions may be and still share (weekly schedules, holidays).
 _MAX_STEP = 31
-
-
-class _Series(NamedTuple):
-    """A symbol's closes in absolute session numbers: closes[i] is session start + i.
-
-    Only the latest decision's window is kept: each window was compared with the one
-    before on all the sessions they share, and a decision reads values only of sessions
-    whose closes lie inside its own window, so those closes are the ones every earlier
-    window that computed such a value held (windows only move forward).
-    """
-
-    start: int
-    closes: tuple[float, ...]
 
 
 @dataclass
@@ -63,14 +49,19 @@ class Memo:
     values: dict[tuple[int, str, int], float] = field(default_factory=dict)  # metric number
     allocations: dict[tuple[int, int], Weights] = field(default_factory=dict)
     returns: dict[tuple[int, int], float] = field(default_factory=dict)
-    _series: dict[str, _Series] = field(default_factory=dict)
+    # The latest decision's closes per symbol, each ending at session `today`. Only that
+    # window is kept: each window was compared with the one before on all the sessions they
+    # share, and a decision reads values only of sessions whose closes lie inside its own
+    # window, so those closes are the ones every earlier window that computed such a value
+    # held (windows only move forward).
+    _closes: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.steady = steady_nodes(self.symphony.root)
 
     def align(self, closes: Mapping[str, tuple[float, ...]]) -> None:
         """Number today's sessions; forget everything unless the closes extend the last ones."""
-        if self._series:
+        if self._closes:
             for step in self._steps(closes):
                 if self._matches(closes, self.today + step):
                     self._extend(closes, self.today + step)
@@ -81,52 +72,49 @@ class Memo:
     def _steps(self, closes: Mapping[str, tuple[float, ...]]) -> list[int]:
         """Candidate session steps: where yesterday's latest close of one symbol is today."""
         symbol = min(closes, default=None)
-        known = self._series.get(symbol) if symbol is not None else None
-        if known is None or symbol is None:
+        known = self._closes.get(symbol) if symbol is not None else None
+        if not known or symbol is None:
             return []
-        latest = known.closes[-1]
+        latest = known[-1]
         series = closes[symbol]
         last = len(series) - 1
         return [step for step in range(min(_MAX_STEP, last) + 1) if series[last - step] == latest]
 
     def _matches(self, closes: Mapping[str, tuple[float, ...]], today: int) -> bool:
-        if closes.keys() != self._series.keys():
+        if closes.keys() != self._closes.keys():
             return False
         for symbol, series in closes.items():
-            known = self._series[symbol]
-            first = today - len(series) + 1
-            if first < known.start:
+            known = self._closes[symbol]
+            # Sessions from the remembered window's first close to today's first close.
+            offset = (today - len(series)) - (self.today - len(known))
+            if offset < 0:
                 return False  # older closes than remembered: cannot be checked
-            offset = first - known.start
-            if offset >= len(known.closes):
+            if offset >= len(known):
                 return False
             if not _same_cut(known, series, offset):
-                overlap = known.closes[offset:]
+                overlap = known[offset:]
                 if overlap != series[: len(overlap)]:
                     return False
         return True
 
     def _extend(self, closes: Mapping[str, tuple[float, ...]], today: int) -> None:
-        self._series = {
-            symbol: _Series(today - len(series) + 1, series) for symbol, series in closes.items()
-        }
+        self._closes = dict(closes)
         self.today = today
 
     def _forget(self) -> None:
         self.values.clear()
         self.allocations.clear()
         self.returns.clear()
-        self._series.clear()
+        self._closes.clear()
         self.today = 0
 
 
-def _same_cut(known: _Series, series: tuple[float, ...], offset: int) -> bool:
+def _same_cut(known: tuple[float, ...], series: tuple[float, ...], offset: int) -> bool:
     """True when both are windows of one series with the same precomputed source (a backtest's),
     lined up: then they hold the same closes wherever they overlap, without comparing them."""
-    remembered = known.closes
-    if type(series) is not Closes or type(remembered) is not Closes or series.source is None:
+    if type(series) is not Closes or type(known) is not Closes or series.source is None:
         return False
-    return series.source is remembered.source and series.offset == remembered.offset + offset
+    return series.source is known.source and series.offset == known.offset + offset
 
 
 def steady_nodes(root: Node) -> frozenset[int]:

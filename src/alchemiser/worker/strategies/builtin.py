@@ -62,6 +62,7 @@ class BuiltinSymphony:
         self._parameters = _PARAMETERS[name]
         self.symphony: Symphony = parse(builtin_text(name), source=f"{name.value}.clj")
         self._lookback = requirements(self.symphony).lookback
+        self._sorted = tuple(sorted(self.symphony.symbols))
         self._memo = Memo(self.symphony) if remember else None
 
     def symbols(self, params: BaseModel) -> frozenset[str]:
@@ -77,7 +78,7 @@ class BuiltinSymphony:
     def decide(self, history: PriceHistory, params: BaseModel) -> Decision:
         """Evaluate the text on the history's closes; the branch names the groups chosen."""
         expect_params(params, self._parameters, self.name)
-        for symbol in sorted(self.symphony.symbols):
+        for symbol in self._sorted:
             history.closes_for(symbol, min_length=self._lookback)
         evaluation = evaluate(self.symphony, history.closes, self._memo)
         return Decision(evaluation.weights, branch_of(evaluation))
