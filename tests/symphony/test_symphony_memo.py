@@ -6,9 +6,19 @@ import pytest
 
 from alchemiser.api import StrategyName
 from alchemiser.backtest.vectorised import SeriesIndicators
-from alchemiser.symphony import Evaluation, Memo, evaluate, indicators, parse, requirements
+from alchemiser.symphony import (
+    Condition,
+    Evaluation,
+    Memo,
+    Ranking,
+    evaluate,
+    explain_text,
+    indicators,
+    parse,
+    requirements,
+)
 from alchemiser.symphony.closes import Closes
-from alchemiser.symphony.tree import Fn, Metric
+from alchemiser.symphony.tree import Filter, Fn, If, Metric, Node, children, label
 from alchemiser.worker.strategies.builtin import BUILTIN_NAMES, BuiltinSymphony
 
 DAYS = 60
@@ -144,3 +154,37 @@ def test_a_past_allocation_is_kept_only_where_it_read_no_simulated_series() -> N
     kept = {session for node, session in memo.allocations if node == group_a.id}
     assert kept and kept <= {session for session, holds in held.items() if holds}
     assert any(not holds for holds in held.values()), "the else branch never ran: shows nothing"
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_every_node_on_todays_path_has_its_allocation_for_the_explanation(
+    name: StrategyName,
+) -> None:
+    """At the decision's own session every node the decision went through (each if of a chain
+    included) has its allocation and, for an if, its condition: what explain_text prints; with
+    the memo the same as without."""
+    symphony = BuiltinSymphony(name).symphony
+    lookback = requirements(symphony).lookback
+    walks = _walks(symphony.symbols, lookback + 30, seed=2)
+    memo = Memo(symphony)
+    for day in range(5):
+        closes = {s: tuple(series[day : lookback + 20 + day]) for s, series in walks.items()}
+        result = evaluate(symphony, closes, memo)
+        path: list[Node] = []
+        stack: list[Node] = [symphony.root]
+        while stack:
+            node = stack.pop()
+            path.append(node)
+            step = result.steps.get(node.id)
+            if isinstance(node, If):
+                assert isinstance(step, Condition)
+                stack.append(node.then if step.holds else node.otherwise)
+            elif isinstance(node, Filter):
+                assert isinstance(step, Ranking)
+                chosen = {score.label for score in step.scores if score.chosen}
+                stack.extend(c for c in node.candidates if label(c) in chosen)
+            else:
+                stack.extend(children(node))
+        assert all(node.id in result.allocations for node in path)
+        assert sum(isinstance(node, If) for node in path) > 1
+        assert "(not taken)" in explain_text(result)

@@ -224,13 +224,20 @@ class _Evaluator:
         )
 
     def _if(self, node: If, at: int) -> Weights:
-        condition = node.condition
-        left = self._operand(condition.left, at)
-        right = self._operand(condition.right, at)
-        holds = _COMPARE[condition.op](left, right)
-        if at == 0:
-            self.steps[node.id] = Condition(str(condition), left, right, holds)
-        return self.allocation(node.then if holds else node.otherwise, at)
+        while True:
+            condition = node.condition
+            left = self._operand(condition.left, at)
+            right = self._operand(condition.right, at)
+            holds = _COMPARE[condition.op](left, right)
+            if at == 0:
+                self.steps[node.id] = Condition(str(condition), left, right, holds)
+            chosen = node.then if holds else node.otherwise
+            if at == 0 or not isinstance(chosen, If):
+                return self.allocation(chosen, at)
+            # An `if` in a branch, at a past session: only this one asks for it, and what this
+            # one returns is kept by whoever asked, so it is decided here, unkept (a chain of
+            # ifs is most of a tree; today's session still records every node).
+            node = chosen
 
     def _filter(self, node: Filter, at: int) -> Weights:
         candidates: list[tuple[Node, float]] = []
