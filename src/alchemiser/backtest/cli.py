@@ -151,22 +151,9 @@ def _loader(args: argparse.Namespace) -> tuple[str, assemble.Loader]:
 
         return f"CSV files in {args.bars}", from_csv
     if args.alpaca:
-
-        def from_alpaca(
-            symbols: frozenset[str], first: date, last: date, days: frozenset[date]
-        ) -> Prices:
-            closes = data.alpaca_closes(
-                symbols,
-                first,
-                last,
-                credentials_dir=args.credentials_dir,
-                cache_dir=args.cache_dir,
-                data_url=args.data_url,
-            )
-            return assemble.daily(closes, days)
-
-        return "Alpaca daily bars (adjusted for splits and dividends)", from_alpaca
-
+        return data.alpaca_loader(
+            credentials_dir=args.credentials_dir, cache_dir=args.cache_dir, data_url=args.data_url
+        )
     if args.sim_intraday:
 
         def from_minutes(
@@ -176,11 +163,7 @@ def _loader(args: argparse.Namespace) -> tuple[str, assemble.Loader]:
 
         return f"the paper exchange's series with minute prints (seed {args.seed})", from_minutes
 
-    def from_sim(symbols: frozenset[str], first: date, last: date, days: frozenset[date]) -> Prices:
-        model = data.sim_model(first, seed=args.seed)
-        return assemble.daily(data.sim_closes(model, symbols), days)
-
-    return f"the paper exchange's daily series (seed {args.seed})", from_sim
+    return data.sim_loader(args.seed)
 
 
 def _print(summary: dict[str, Any], out: Path, seconds: dict[str, float]) -> None:

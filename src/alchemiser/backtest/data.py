@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from alchemiser.backtest.prices import IntradayPrices
+from alchemiser.backtest import assemble
+from alchemiser.backtest.prices import IntradayPrices, Prices
 from alchemiser.errors import ConfigError
 from alchemiser.sim.calendar import NEW_YORK, nyse
 from alchemiser.sim.history import load_file
@@ -99,6 +100,34 @@ def alpaca_closes(
             _write_cache(_cache_path(cache_dir, symbol, start, end), rows)
             closes[symbol] = rows
     return closes
+
+
+def alpaca_loader(
+    *, credentials_dir: Path, cache_dir: Path, data_url: str = DATA_URL
+) -> tuple[str, assemble.Loader]:
+    """What a report calls Alpaca's data, and the loader of its adjusted daily closes."""
+
+    def load(symbols: frozenset[str], first: date, last: date, days: frozenset[date]) -> Prices:
+        closes = alpaca_closes(
+            symbols,
+            first,
+            last,
+            credentials_dir=credentials_dir,
+            cache_dir=cache_dir,
+            data_url=data_url,
+        )
+        return assemble.daily(closes, days)
+
+    return "Alpaca daily bars (adjusted for splits and dividends)", load
+
+
+def sim_loader(seed: int) -> tuple[str, assemble.Loader]:
+    """What a report calls the paper exchange's daily series, and its loader."""
+
+    def load(symbols: frozenset[str], first: date, last: date, days: frozenset[date]) -> Prices:
+        return assemble.daily(sim_closes(sim_model(first, seed=seed), symbols), days)
+
+    return f"the paper exchange's daily series (seed {seed})", load
 
 
 def _cache_path(cache_dir: Path, symbol: str, start: date, end: date) -> Path:

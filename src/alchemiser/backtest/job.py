@@ -23,7 +23,6 @@ from alchemiser.api.v1alpha1 import BacktestState, DataSource, VariantResult
 from alchemiser.backtest import assemble, data, publish
 from alchemiser.backtest.broker import FillModel
 from alchemiser.backtest.outputs import write_all
-from alchemiser.backtest.prices import Prices
 from alchemiser.backtest.replay import replay
 from alchemiser.errors import AlchemiserError, ConfigError
 
@@ -93,10 +92,11 @@ def _one(
             fills=FillModel(slippage_bps=spec.slippage_bps, commission_per_order=spec.commission),
             benchmark=spec.benchmark,
         )
-        setup = assemble.build(choices, _loader(spec))
+        source, load = _data(spec)
+        setup = assemble.build(choices, load)
         record = replay(setup)
         out = Path(scratch) / "out"
-        summary = write_all(out, setup, record, _source(spec))
+        summary = write_all(out, setup, record, source)
         report = (out / "report.html").read_text(encoding="utf-8")
     manifest_cm, fits = publish.configmap(
         namespace=namespace,
@@ -135,32 +135,11 @@ def _result(
     )
 
 
-def _source(spec: TradingBacktestSpec) -> str:
+def _data(spec: TradingBacktestSpec) -> tuple[str, assemble.Loader]:
+    """The pod's data: Alpaca through the mounted Secret (bars cached in /tmp), or the sim."""
     if spec.data.source is DataSource.ALPACA:
-        return "Alpaca daily bars (adjusted for splits and dividends)"
-    return f"the paper exchange's daily series (seed {spec.data.seed})"
-
-
-def _loader(spec: TradingBacktestSpec) -> assemble.Loader:
-    if spec.data.source is DataSource.ALPACA:
-
-        def from_alpaca(
-            symbols: frozenset[str], first: date, last: date, days: frozenset[date]
-        ) -> Prices:
-            closes = data.alpaca_closes(
-                symbols,
-                first,
-                last,
-                credentials_dir=Path(runtime.CREDENTIALS_DIR),
-                cache_dir=Path(tempfile.gettempdir()) / "bars",
-            )
-            return assemble.daily(closes, days)
-
-        return from_alpaca
-
-    def from_sim(symbols: frozenset[str], first: date, last: date, days: frozenset[date]) -> Prices:
-        return assemble.daily(
-            data.sim_closes(data.sim_model(first, seed=spec.data.seed), symbols), days
+        return data.alpaca_loader(
+            credentials_dir=Path(runtime.CREDENTIALS_DIR),
+            cache_dir=Path(tempfile.gettempdir()) / "bars",
         )
-
-    return from_sim
+    return data.sim_loader(spec.data.seed)
