@@ -18,14 +18,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from kubetest import KubeCluster, wait_for
-from test_operator import LOG_DIR, Operator, get
+from test_operator import LOG_DIR, Operator, get, terminate_pod
 
 from alchemiser.api import runtime
 
@@ -152,32 +151,6 @@ def _run_pod(pod: dict[str, Any], kubeconfig: Path, root: Path) -> tuple[str, in
     return termination.read_text(), done.returncode
 
 
-def _finish(kube: KubeCluster, pod: dict[str, Any], message: str, code: int) -> None:
-    """Write the status a kubelet writes for the terminated backtest container."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    terminated = {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                  "startedAt": now, "finishedAt": now, "message": message}  # fmt: skip
-    status = {
-        "status": {
-            "phase": "Succeeded" if code == 0 else "Failed",
-            "containerStatuses": [
-                {
-                    "name": "backtest",
-                    "image": "alchemiser:test",
-                    "imageID": "",
-                    "ready": False,
-                    "restartCount": 0,
-                    "state": {"terminated": terminated},
-                },
-            ],
-        }
-    }
-    kube.kubectl(
-        "patch", "pod", pod["metadata"]["name"], "-n", pod["metadata"]["namespace"],
-        "--subresource=status", "--type=merge", "-p", json.dumps(status),
-    )  # fmt: skip
-
-
 def _pending_pods(kube: KubeCluster, namespace: str, job: str, count: int) -> list[dict[str, Any]]:
     def pending() -> list[dict[str, Any]] | None:
         found = get(kube, "pods", "-n", namespace, "-l", f"{runtime.LABEL_JOB_NAME}={job}") or {}
@@ -211,7 +184,7 @@ def test_bt_a_sweep_runs_as_an_indexed_job_and_reports_each_variant(
     for pod in _pending_pods(kube_cluster, namespace, job_name, 2):
         message, code = _run_pod(pod, kubeconfig, tmp_path)
         assert code == 0, message
-        _finish(kube_cluster, pod, message, code)
+        terminate_pod(kube_cluster, pod, message=message, code=code, container="backtest")
     done = _state(kube_cluster, namespace, "portfolio", "Succeeded")["status"]
     results = {r["variant"]: r for r in done["results"]}
     assert list(results) == ["summer", "tecl-only"]

@@ -602,6 +602,18 @@ def _finish_pod(
         return [p for p in items if p["status"].get("phase") not in ("Succeeded", "Failed")]
 
     pod = wait_for("an unfinished job pod", running, timeout=30)[0]
+    terminate_pod(kube, pod, message=message, code=code)
+
+
+def terminate_pod(
+    kube: KubeCluster,
+    pod: dict[str, Any],
+    *,
+    message: str | None,
+    code: int,
+    container: str = "worker",
+) -> None:
+    """Write the status a kubelet writes when the pod's one container ended with `code`."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     terminated: dict[str, Any] = {
         "exitCode": code,
@@ -616,7 +628,7 @@ def _finish_pod(
             "phase": "Succeeded" if code == 0 else "Failed",
             "containerStatuses": [
                 {
-                    "name": "worker",
+                    "name": container,
                     "image": "alchemiser:test",
                     "imageID": "",
                     "ready": False,
@@ -627,8 +639,8 @@ def _finish_pod(
         }
     }
     kube.kubectl(
-        "patch", "pod", pod["metadata"]["name"], "-n", namespace, "--subresource=status",
-        "--type=merge", "-p", json.dumps(status),
+        "patch", "pod", pod["metadata"]["name"], "-n", pod["metadata"]["namespace"],
+        "--subresource=status", "--type=merge", "-p", json.dumps(status),
     )  # fmt: skip
 
 
