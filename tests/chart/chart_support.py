@@ -6,23 +6,20 @@ Shared by tests/chart (no cluster) and tests/kube/test_chart.py (live checks).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterable, Iterator, Mapping
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+import toolchain_support
 from alchemiser.operator import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,25 +45,7 @@ ALL_FEATURES = {
 PROMETHEUS_SYNTHETIC = frozenset({"up"})
 
 
-@cache
-def _toolchain() -> ModuleType:
-    path = ROOT / "hack" / "toolchain.py"
-    spec = importlib.util.spec_from_file_location("alchemiser_hack_toolchain", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while defined
-    spec.loader.exec_module(module)
-    return module
-
-
-def binary(name: str) -> Path:
-    """Path of the pinned `helm` or `promtool`, built or unpacked into the cache on first use."""
-    toolchain = _toolchain()
-    item = toolchain.tool(name)
-    cache_dir = toolchain.cache_root()
-    toolchain.build(item, cache_dir)
-    path: Path = item.path(cache_dir, name)
-    return path
+binary = toolchain_support.binary  # helm and promtool, as the chart tests run them
 
 
 def grafanacheck() -> Path:
@@ -79,7 +58,11 @@ def grafanacheck() -> Path:
     digest = hashlib.sha256()
     for name in ("go.mod", "go.sum", "main.go"):
         digest.update((source / name).read_bytes())
-    target = _toolchain().cache_root() / "bin" / f"grafanacheck-{digest.hexdigest()[:8]}"
+    target = (
+        toolchain_support.toolchain().cache_root()
+        / "bin"
+        / f"grafanacheck-{digest.hexdigest()[:8]}"
+    )
     path = target / "grafanacheck"
     if path.is_file():
         return path

@@ -10,40 +10,22 @@ on a loaded two-CPU machine (see the notify note).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
 
-TOOLCHAIN = Path(__file__).resolve().parents[2] / "hack" / "toolchain.py"
-
-
-@cache
-def _toolchain() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("alchemiser_hack_toolchain", TOOLCHAIN)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while defined
-    spec.loader.exec_module(module)
-    return module
+import toolchain_support
 
 
 def binary() -> Path:
     """Path of the cached `prometheus` binary, fetched and unpacked on first use."""
-    toolchain = _toolchain()
-    item, cache_dir = toolchain.tool("prometheus"), toolchain.cache_root()
-    toolchain.build(item, cache_dir)
-    path: Path = item.path(cache_dir, "prometheus")
-    return path
+    return toolchain_support.binary("prometheus")
 
 
 class Prometheus:
