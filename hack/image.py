@@ -177,10 +177,14 @@ def ensure_base(cache: Path) -> str:
     tarball = cache / "image" / f"base-{SUITE}-{key}.tar"
     if not tarball.is_file():
         tarball.parent.mkdir(parents=True, exist_ok=True)
-        partial = tarball.with_name(f"{tarball.name}.partial-{os.getpid()}")
+        # mmdebstrap picks its output's format from the name: it must end in .tar, or it
+        # writes a directory.
+        partial = tarball.with_name(f"{tarball.stem}.partial-{os.getpid()}.tar")
         log(f"building the base with mmdebstrap ({SUITE}, minbase + python3) ...")
         started = time.monotonic()
         _run("mmdebstrap", [*MMDEBSTRAP, str(partial)])
+        if not partial.is_file():
+            raise ImageError(f"mmdebstrap wrote no tarball at {partial}")
         partial.rename(tarball)
         log(f"built the base in {time.monotonic() - started:.0f}s ({_mib(tarball.stat().st_size)})")
     started = time.monotonic()

@@ -62,3 +62,27 @@ def test_runtime_requirements_are_the_project_dependencies_and_the_backend(
     assert any(r.startswith("kopf") for r in wanted)
     assert any(r.startswith("setuptools==") for r in wanted)
     assert not any(r.startswith(("pytest", "mypy", "ruff")) for r in wanted)
+
+
+def test_the_base_is_built_as_a_tarball_then_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mmdebstrap gets a name ending in .tar (else it writes a directory); podman imports it."""
+    calls: list[list[str]] = []
+
+    def run(step: str, argv: list[str], **_: object) -> None:
+        calls.append(argv)
+        if argv[0] == "mmdebstrap":  # as mmdebstrap(1): the format follows the output's name
+            output = Path(argv[-1])
+            if output.suffix == ".tar":
+                output.write_bytes(b"tar")
+            else:
+                output.mkdir()
+
+    monkeypatch.setattr(image, "_run", run)
+    monkeypatch.setattr(image, "podman_has", lambda reference: False)
+    reference = image.ensure_base(tmp_path)
+    tarball = tmp_path / "image" / f"base-{image.SUITE}-{image.base_key()}.tar"
+    assert tarball.read_bytes() == b"tar"
+    assert calls[-1] == ["podman", "import", str(tarball), reference]
+    assert [p.name for p in tarball.parent.iterdir()] == [tarball.name]
