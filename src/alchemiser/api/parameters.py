@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from alchemiser.api import problems
 from alchemiser.api.v1alpha1 import StrategyName
 from alchemiser.api.v1alpha1._base import Symbol
 from alchemiser.api.v1alpha1.symphonyref import (
@@ -142,11 +143,10 @@ def parse_parameters(strategy: StrategyName, parameters: Mapping[str, Any]) -> S
     except ConfigError as error:
         raise ConfigError(f"{strategy}: {error}") from None
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            name = ".".join(str(part) for part in item["loc"])
-            message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "extra_forbidden":
-                message = f"unknown parameter for strategy {strategy}"
-            problems.append(f"parameters.{name}: {message}" if name else message)
-        raise ConfigError(f"{strategy}: " + "; ".join(problems)) from error
+        found = [
+            f"{problem.path}: unknown parameter for strategy {strategy}"
+            if problem.kind == "extra_forbidden"
+            else str(problem)
+            for problem in problems.problems(error, "parameters")
+        ]
+        raise ConfigError(f"{strategy}: " + "; ".join(found)) from error

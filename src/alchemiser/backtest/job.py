@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from alchemiser.api import TradingBacktestSpec, runtime
+from alchemiser.api import TradingBacktestSpec, problems, runtime
 from alchemiser.api.v1alpha1 import BacktestState, DataSource, VariantResult
 from alchemiser.backtest import assemble, data, publish
 from alchemiser.backtest.broker import FillModel
@@ -58,7 +58,8 @@ def _spec(environ: Mapping[str, str]) -> TradingBacktestSpec:
     try:
         spec = TradingBacktestSpec.model_validate_json(raw)
     except ValidationError as error:
-        raise ConfigError(f"{runtime.ENV_BACKTEST_SPEC}: {error.errors()[0]['msg']}") from None
+        found = problems.summary(error, "spec")
+        raise ConfigError(f"{runtime.ENV_BACKTEST_SPEC}: {found}") from None
     if spec.strategy is None:
         raise ConfigError("the backtest spec has no inline strategy (the operator resolves it)")
     return spec

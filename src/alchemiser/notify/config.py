@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from alchemiser.api import problems
 from alchemiser.errors import ConfigError
 from alchemiser.notify.formats import Format
 from alchemiser.notify.notices import Kind, Notice
@@ -55,13 +56,6 @@ class NotifierConfig(_Model):
     workers_per_sink: Annotated[int, Field(ge=1, le=16)] = 2
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
 def parse(text: str, *, source: str = "notifications config") -> NotifierConfig:
     """Parse YAML or JSON text; ConfigError names the field (e.g. `sinks[0].format`)."""
     try:
@@ -73,10 +67,7 @@ def parse(text: str, *, source: str = "notifications config") -> NotifierConfig:
     try:
         config = NotifierConfig.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{_location(item['loc'])}: {item['msg']}" for item in error.errors(include_url=False)
-        )
-        raise ConfigError(f"{source}: {problems}") from error
+        raise ConfigError(f"{source}: {problems.summary(error)}") from error
     names = [sink.name for sink in config.sinks]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:

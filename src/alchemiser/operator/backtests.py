@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from alchemiser.api import TradingBacktestSpec, TradingStrategySpec, runtime
+from alchemiser.api import TradingBacktestSpec, TradingStrategySpec, problems, runtime
 from alchemiser.api.v1alpha1 import BacktestState, DataSource, VariantResult
 from alchemiser.operator import backtest_jobs
 from alchemiser.operator.kube import Kube
@@ -94,7 +94,7 @@ async def _resolved(
         inline = TradingStrategySpec.model_validate(strategy.get("spec") or {})
     except ValidationError as error:
         raise _Unrunnable(
-            f"TradingStrategy {spec.strategy_ref.name}: {_first_problem(error)}"
+            f"TradingStrategy {spec.strategy_ref.name}: {problems.summary(error, 'spec')}"
         ) from None
     return spec.model_copy(update={"strategy": inline, "strategy_ref": None})
 
@@ -104,21 +104,7 @@ def _parsed(raw: Mapping[str, Any]) -> TradingBacktestSpec:
     try:
         return TradingBacktestSpec.model_validate(raw)
     except ValidationError as error:
-        raise _Unrunnable(_first_problem(error)) from None
-
-
-def _first_problem(error: ValidationError) -> str:
-    """'spec.variants[0].start: Value error, ...' for the first of a ValidationError's errors."""
-    first = error.errors()[0]
-    where = "spec"
-    for part in first["loc"]:
-        where += f"[{part}]" if isinstance(part, int) else f".{_camel(str(part))}"
-    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(word.capitalize() for word in rest)
+        raise _Unrunnable(problems.summary(error, "spec")) from None
 
 
 async def _fail(kube: Kube, ref: backtest_jobs.BacktestRef, job: str, message: str) -> None:

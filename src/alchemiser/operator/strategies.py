@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from alchemiser.api import Mode, TradingStrategySpec, halt_matching, ledger, runtime
+from alchemiser.api import Mode, TradingStrategySpec, halt_matching, ledger, problems, runtime
 from alchemiser.api.parameters import parse_parameters
 from alchemiser.errors import ConfigError, KubeError
 from alchemiser.logs import get_logger
@@ -87,20 +87,17 @@ def parse_spec(ref: StrategyRef) -> tuple[TradingStrategySpec | None, str | None
     try:
         return TradingStrategySpec.model_validate_json(ref.spec_json), None
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
-        )
-        return None, f"spec is invalid: {problems}"[:1000]
+        return None, problems.summary(error, "spec")[:1000]
 
 
 def _parameter_errors(spec: TradingStrategySpec) -> str | None:
-    problems = []
+    found = []
     for allocation in spec.allocations:
         try:
             parse_parameters(allocation.strategy, allocation.parameters)
         except ConfigError as error:
-            problems.append(str(error))
-    return "; ".join(problems) if problems else None
+            found.append(str(error))
+    return "; ".join(found) if found else None
 
 
 def credentials_problem(namespace: str, secret: str, keys: frozenset[str] | None) -> str | None:

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from alchemiser.api import Mode, TradingStrategy, TradingStrategySpec, breakers
+from alchemiser.api import Mode, TradingStrategy, TradingStrategySpec, breakers, problems
 from alchemiser.api.parameters import SymphonyParameters, parse_parameters
 from alchemiser.api.runtime import (
     ENV_JOB_NAME,
@@ -130,7 +130,7 @@ def _from_manifest(path: Path, run_id: str | None, now: datetime) -> RunConfig:
     try:
         strategy = TradingStrategy.model_validate(document)
     except ValidationError as error:
-        raise ConfigError(f"--manifest {path}: {_fields(error)}") from None
+        raise ConfigError(f"--manifest {path}: {problems.summary(error)}") from None
     metadata = strategy.metadata
     name = str(metadata.get("name") or "local")
     namespace = str(metadata.get("namespace") or "default")
@@ -168,7 +168,7 @@ def _from_pod(environ: Mapping[str, str], run_id: str | None) -> RunConfig:
     try:
         spec = TradingStrategySpec.model_validate_json(raw)
     except ValidationError as error:
-        raise ConfigError(f"{ENV_SPEC}: {_fields(error)}") from None
+        raise ConfigError(f"{ENV_SPEC}: {problems.summary(error, 'spec')}") from None
     return RunConfig(
         spec=spec,
         namespace=_required(environ, ENV_STRATEGY_NAMESPACE),
@@ -200,10 +200,3 @@ def _required(environ: Mapping[str, str], name: str) -> str:
     if not value:
         raise ConfigError(f"{name} is not set (the operator renders it into the pod)")
     return value
-
-
-def _fields(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in item['loc']) or '(root)'}: {item['msg']}"
-        for item in error.errors()[:5]
-    )

@@ -25,7 +25,7 @@ import urllib3
 from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
-from alchemiser.api import TradingHaltSpec, halt_matching
+from alchemiser.api import TradingHaltSpec, halt_matching, problems
 from alchemiser.api.halt_matching import HaltMatch, StrategyScope
 from alchemiser.api.runtime import GROUP, HALT_PLURAL, VERSION
 from alchemiser.errors import HaltStateUnknown
@@ -224,4 +224,6 @@ def parse_halt(item: Mapping[str, Any]) -> Halt:
     try:
         return Halt(name=name, spec=TradingHaltSpec.model_validate(item.get("spec", {})))
     except ValidationError as error:
-        raise HaltStateUnknown(f"TradingHalt {name} cannot be read: {error}") from None
+        raise HaltStateUnknown(
+            f"TradingHalt {name} cannot be read: {problems.summary(error, 'spec')}"
+        ) from None
