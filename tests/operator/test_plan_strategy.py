@@ -107,6 +107,14 @@ def test_an_invalid_spec_suspends_what_exists_and_builds_nothing(
     assert plan.verdict.reason == status.INVALID_SPEC and "allocations" in plan.verdict.message
 
 
+def test_an_invalid_spec_names_each_field_as_the_manifest_does() -> None:
+    """The Ready message says `spec.allocations[0].weight: ...`, the path a user edits."""
+    allocation = {"strategy": "static", "weight": 2, "parameters": {"weights": {"SPY": 1.0}}}
+    spec, message = parse_spec(strategy(spec=spec_wire(allocations=[allocation])))
+    assert spec is None
+    assert message == "spec.allocations[0].weight: Input should be less than or equal to 1"
+
+
 def test_missing_credentials_keep_the_cronjob_suspended(settings: OperatorSettings) -> None:
     """A Secret that lacks a key: the CronJob is applied suspended and the reason says why."""
     check = SecretCheck(
