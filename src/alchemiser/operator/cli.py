@@ -6,8 +6,6 @@ Wiring only: parse flags, configure logging, build the kopf registry and run it;
 
 import argparse
 import asyncio
-import json
-import logging
 import os
 import random
 import re
@@ -57,8 +55,6 @@ def run_operator(args: argparse.Namespace) -> int:
     config = settings.from_args(args, os.environ)
     logs.configure(json=config.log_format == "json", level=config.log_level)
     notifications = notifying.load(config.notifications_config)  # a bad file fails here
-    if config.log_format == "json":
-        _json_stdlib_logs()
     priority = config.priority
     if priority is None:
         # Distinct random priorities: kopf pauses every operator that sees a peer with a
@@ -78,26 +74,6 @@ def run_operator(args: argparse.Namespace) -> int:
         memo=kopf.Memo(),
     )
     return 0
-
-
-class _JsonLines(logging.Formatter):
-    """kopf logs through the standard library: give those records the same JSON shape."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = {
-            "event": record.getMessage(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
-        }
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line)
-
-
-def _json_stdlib_logs() -> None:
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(_JsonLines())
 
 
 def halt_manifest(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
