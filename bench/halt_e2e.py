@@ -15,8 +15,9 @@ TradingHalt is created. Measured on one clock (this process):
   its open orders).
 
 Uses the cluster in .devcluster/ or $DEVCLUSTER_DIR (started if not running) and this
-checkout's image (built by hack/image.py if needed, loaded into the node); the operator is a
-process, the exchange and the worker are containers on the node, as tests/kube/e2e has them.
+checkout's image (built by hack/image.py if needed, loaded into the node); the operator is the
+chart's Deployment, the exchange and the worker are containers on the node, as tests/kube/e2e
+has them.
 Prints each run and the medians.
 """
 
