@@ -115,3 +115,32 @@ def test_a_screenshot_shows_the_lines_and_the_allocation(page: Path) -> None:
     assert near(report.PALETTE[0], 0.85) > 20_000  # AAA
     assert near(report.PALETTE[1], 0.85) > 20_000  # BBB
     assert len(counts) > 50  # text, grid and charts, not a blank page
+
+
+def _distance(one: str, other: str) -> float:
+    """How far apart two #rrggbb colours look (the "redmean" weighting of RGB distance)."""
+    (r1, g1, b1), (r2, g2, b2) = (
+        tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5)) for colour in (one, other)
+    )
+    red = (r1 + r2) / 2
+    return float(
+        (
+            (2 + red / 256) * (r1 - r2) ** 2
+            + 4 * (g1 - g2) ** 2
+            + (2 + (255 - red) / 256) * (b1 - b2) ** 2
+        )
+        ** 0.5
+    )
+
+
+def test_no_two_allocation_layers_share_a_look() -> None:
+    """Each symbol's area, "other" and cash can be told apart in the legend: no two of their
+    colours are close (two blues and two greys were, once)."""
+    colours = [*report.PALETTE, report.CASH_COLOR]
+    close = [
+        (one, other)
+        for i, one in enumerate(colours)
+        for other in colours[i + 1 :]
+        if _distance(one, other) < 100
+    ]
+    assert close == []

@@ -22,8 +22,8 @@ BENCHMARK_COLOR = "#d29922"
 CASH_COLOR = "#c9d1d9"
 PALETTE = (
     "#1f6feb", "#2da44e", "#bf3989", "#d29922", "#8250df", "#cf222e",
-    "#1b7c83", "#953800", "#57606a", "#0969da", "#6e7781",
-)  # fmt: skip
+    "#1b7c83", "#953800", "#24292f", "#7a8b00", "#6e7781",
+)  # fmt: skip  # the last is "other"; no two (nor cash) alike: tests/backtest/test_report.py
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
