@@ -1,5 +1,6 @@
 """report.html renders in headless Chromium, offline, with every chart; a screenshot shows them."""
 
+import itertools
 import shutil
 import subprocess
 import tempfile
@@ -7,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageColor
 from support import run_csv, static_spec
 
 from alchemiser.backtest import report
@@ -101,7 +102,7 @@ def test_a_screenshot_shows_the_lines_and_the_allocation(page: Path) -> None:
 
     def near(target: str, opacity: float = 1.0, tolerance: int = 40) -> int:
         r, g, b = (
-            round(int(target[i : i + 2], 16) * opacity + 255 * (1 - opacity)) for i in (1, 3, 5)
+            round(channel * opacity + 255 * (1 - opacity)) for channel in ImageColor.getrgb(target)
         )
         return sum(
             n
@@ -119,9 +120,7 @@ def test_a_screenshot_shows_the_lines_and_the_allocation(page: Path) -> None:
 
 def _distance(one: str, other: str) -> float:
     """How far apart two #rrggbb colours look (the "redmean" weighting of RGB distance)."""
-    (r1, g1, b1), (r2, g2, b2) = (
-        tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5)) for colour in (one, other)
-    )
+    (r1, g1, b1), (r2, g2, b2) = ImageColor.getrgb(one), ImageColor.getrgb(other)
     red = (r1 + r2) / 2
     return float(
         (
@@ -137,10 +136,5 @@ def test_no_two_allocation_layers_share_a_look() -> None:
     """Each symbol's area, "other" and cash can be told apart in the legend: no two of their
     colours are close (two blues and two greys were, once)."""
     colours = [*report.PALETTE, report.CASH_COLOR]
-    close = [
-        (one, other)
-        for i, one in enumerate(colours)
-        for other in colours[i + 1 :]
-        if _distance(one, other) < 100
-    ]
+    close = [pair for pair in itertools.combinations(colours, 2) if _distance(*pair) < 100]
     assert close == []

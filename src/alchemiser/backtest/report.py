@@ -20,10 +20,12 @@ LEFT, RIGHT, TOP, BOTTOM = 70, 20, 20, 30
 STRATEGY_COLOR = "#1f6feb"
 BENCHMARK_COLOR = "#d29922"
 CASH_COLOR = "#c9d1d9"
+# The allocation layers' colours, the last for "other"; no two of them, nor cash, alike
+# (tests/backtest/test_report.py).
 PALETTE = (
     "#1f6feb", "#2da44e", "#bf3989", "#d29922", "#8250df", "#cf222e",
     "#1b7c83", "#953800", "#24292f", "#7a8b00", "#6e7781",
-)  # fmt: skip  # the last is "other"; no two (nor cash) alike: tests/backtest/test_report.py
+)  # fmt: skip
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
